@@ -1,0 +1,108 @@
+package c2s
+
+import (
+	"encoding/base64"
+	"errors"
+
+	"github.com/meerkat-xmpp/meerkat/auth"
+	"github.com/meerkat-xmpp/meerkat/stream"
+)
+
+// handleSASL runs the SASL negotiation of RFC 6120 §6.4.
+func (s *session) handleSASL(el *stream.Element) error {
+	switch el.Local {
+	case "auth":
+		if s.state == stateSASL {
+			s.sasl = nil
+		}
+		mech := el.Attr("mechanism")
+		ex, err := s.srv.auth.Start(mech, s.connInfo())
+		if err != nil {
+			return s.saslFailed(mech, err)
+		}
+		s.sasl, s.saslMech, s.state = ex, mech, stateSASL
+		resp, ok := decodeB64(el.Text())
+		if !ok {
+			return s.saslFailed(mech, &auth.Failure{Condition: auth.IncorrectEncoding})
+		}
+		return s.saslStep(resp)
+	case "response":
+		if s.state != stateSASL {
+			return stream.E(stream.NotAuthorized, "no SASL exchange in progress")
+		}
+		resp, ok := decodeB64(el.Text())
+		if !ok {
+			return s.saslFailed(s.saslMech, &auth.Failure{Condition: auth.IncorrectEncoding})
+		}
+		return s.saslStep(resp)
+	case "abort":
+		s.sasl, s.state = nil, stateAuth
+		s.sendRaw([]byte("<failure xmlns='" + stream.NSSASL + "'><aborted/></failure>"))
+		return nil
+	}
+	return stream.E(stream.NotAuthorized, "")
+}
+
+// decodeB64 decodes a SASL payload; "=" is an empty response and "" none.
+func decodeB64(t string) ([]byte, bool) {
+	if t == "" || t == "=" {
+		return nil, true
+	}
+	b, err := base64.StdEncoding.DecodeString(t)
+	return b, err == nil
+}
+
+func (s *session) saslStep(resp []byte) error {
+	out, done, err := s.sasl.Step(s.ctx, resp)
+	if err != nil {
+		return s.saslFailed(s.saslMech, err)
+	}
+	if !done {
+		b := append(s.srv.pool.get(), "<challenge xmlns='"+stream.NSSASL+"'>"...)
+		b = base64.StdEncoding.AppendEncode(b, out)
+		b = append(b, "</challenge>"...)
+		s.sendRaw(b)
+		s.srv.pool.put(b)
+		return nil
+	}
+	user, err := s.srv.router.JIDs().Parse(s.sasl.Username() + "@" + s.host)
+	if err != nil || user.Localpart() == "" {
+		return s.saslFailed(s.saslMech, &auth.Failure{Condition: auth.NotAuthorized})
+	}
+	s.username = user.Localpart()
+	s.sasl = nil
+	s.srv.metrics.auth(s.saslMech, true)
+	s.log = s.log.With("user", s.username)
+	s.log.Debug("authenticated", "mechanism", s.saslMech)
+	b := append(s.srv.pool.get(), "<success xmlns='"+stream.NSSASL+"'>"...)
+	if len(out) > 0 {
+		b = base64.StdEncoding.AppendEncode(b, out)
+	}
+	b = append(b, "</success>"...)
+	s.sendRaw(b)
+	s.srv.pool.put(b)
+	s.restart()
+	return nil
+}
+
+// saslFailed answers <failure/> and allows a bounded number of retries (RFC
+// 6120 §6.4.5); the reply never says whether the account exists.
+func (s *session) saslFailed(mech string, err error) error {
+	var f *auth.Failure
+	if !errors.As(err, &f) {
+		f = &auth.Failure{Condition: auth.TemporaryAuthFailure}
+	}
+	s.sasl, s.state = nil, stateAuth
+	s.authFailures++
+	s.srv.metrics.auth(mech, false)
+	s.log.Info("authentication failed", "mechanism", mechLabel(mech), "condition", f.Condition)
+	b := append(s.srv.pool.get(), "<failure xmlns='"+stream.NSSASL+"'><"...)
+	b = append(b, f.Condition...)
+	b = append(b, "/></failure>"...)
+	s.sendRaw(b)
+	s.srv.pool.put(b)
+	if s.authFailures >= s.lis.cfg.MaxAuthFailures {
+		return stream.E(stream.PolicyViolation, "too many failed authentication attempts")
+	}
+	return nil
+}

@@ -1,0 +1,346 @@
+package c2s
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/tls"
+	"encoding/base32"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"mellium.im/xmpp/jid"
+
+	"github.com/meerkat-xmpp/meerkat/auth"
+	"github.com/meerkat-xmpp/meerkat/stanza"
+	"github.com/meerkat-xmpp/meerkat/stream"
+)
+
+// state is where a session is in the RFC 6120 negotiation.
+type state uint8
+
+const (
+	stateHeader      state = iota // waiting for the initial stream header
+	stateNeedTLS                  // STARTTLS is required and not done
+	stateAuth                     // SASL not done
+	stateSASL                     // a SASL exchange is running
+	stateBind                     // authenticated, resource not bound
+	stateEstablished              // bound: stanzas are routed
+)
+
+// writeTimeout bounds one batched write; a peer that takes longer to accept
+// bytes is not reading and is cut off.
+const writeTimeout = 30 * time.Second
+
+// session is one client connection: one reader goroutine running the state
+// machine and an on-demand writer draining its outbound queue.
+type session struct {
+	srv  *Server
+	lis  *listener
+	id   string
+	raw  net.Conn
+	conn net.Conn // raw, or the TLS conn on top of it
+	tls  bool
+	dec  *stream.Decoder
+	log  *slog.Logger
+	ctx  context.Context
+
+	state        state
+	headerSent   bool
+	host         string
+	lang         string
+	deadline     time.Time // handshake deadline until bound
+	authFailures int
+	sasl         auth.Exchange
+	saslMech     string
+	username     string
+	jid          jid.JID
+	full         string
+	available    bool
+	kicked       atomic.Pointer[stream.Error]
+
+	out outbound
+}
+
+func newSession(srv *Server, lis *listener, conn net.Conn) *session {
+	s := &session{srv: srv, lis: lis, id: newID(), raw: conn, conn: conn}
+	s.log = srv.log.With("session", s.id, "remote", conn.RemoteAddr().String(), "listener", lis.cfg.Name)
+	s.out.init(lis.cfg.OutboundQueueBytes, &srv.pool, s.writeConn, s.closeConn)
+	return s
+}
+
+func newID() string {
+	var b [10]byte
+	rand.Read(b[:])
+	return strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b[:]))
+}
+
+func (s *session) writeConn(b []byte) error {
+	s.conn.SetWriteDeadline(time.Now().Add(writeTimeout))
+	_, err := s.conn.Write(b)
+	return err
+}
+
+func (s *session) closeConn() { s.conn.Close() }
+
+// Read implements io.Reader for the decoder, refreshing the read deadline so
+// an idle or stalled peer ends with connection-timeout.
+func (s *session) Read(p []byte) (int, error) {
+	d := s.deadline
+	if s.state == stateEstablished {
+		d = time.Time{}
+		if t := s.lis.cfg.IdleTimeout; t > 0 {
+			d = time.Now().Add(t)
+		}
+	}
+	s.conn.SetReadDeadline(d)
+	return s.conn.Read(p)
+}
+
+// serve runs the session until the connection ends.
+func (s *session) serve(ctx context.Context) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	s.ctx = ctx
+	s.deadline = time.Now().Add(s.lis.cfg.HandshakeTimeout)
+	s.srv.metrics.connections.WithLabelValues(s.lis.transport).Inc()
+	defer s.cleanup()
+
+	if s.lis.cfg.Mode == ModeDirect {
+		if err := s.handshakeTLS(); err != nil {
+			s.log.Debug("direct TLS handshake failed", "err", err)
+			s.srv.metrics.closed("tls_failed")
+			return
+		}
+	}
+	s.dec = stream.NewDecoder(s, s.lis.cfg.Limits)
+	for {
+		tok, err := s.dec.Next()
+		if err == nil {
+			err = s.handleToken(tok)
+		}
+		if err != nil {
+			s.finish(err)
+			return
+		}
+	}
+}
+
+// errStreamClosed ends the loop after the peer closed its stream cleanly.
+var errStreamClosed = errors.New("stream closed by peer")
+
+func (s *session) handleToken(tok stream.Token) error {
+	switch tok.Kind {
+	case stream.KindStreamStart:
+		if s.state != stateHeader {
+			return stream.E(stream.NotWellFormed, "unexpected stream header")
+		}
+		return s.handleHeader(tok)
+	case stream.KindStreamEnd:
+		return errStreamClosed
+	case stream.KindStanza:
+		s.srv.metrics.in(tok.Elem)
+		return s.handleElement(tok.Elem)
+	}
+	return stream.E(stream.NotWellFormed, "")
+}
+
+func (s *session) handleElement(el *stream.Element) error {
+	switch s.state {
+	case stateNeedTLS:
+		if el.Is(stream.NSTLS, "starttls") {
+			return s.startTLS()
+		}
+		return stream.E(stream.PolicyViolation, "STARTTLS is required")
+	case stateAuth, stateSASL:
+		if el.Space == stream.NSSASL {
+			return s.handleSASL(el)
+		}
+		if el.Is(stream.NSTLS, "starttls") {
+			return s.startTLS()
+		}
+		return stream.E(stream.NotAuthorized, "authenticate first")
+	case stateBind:
+		if el.Is(stream.NSClient, "iq") {
+			if b := el.Child(stream.NSBind, "bind"); b != nil && el.Attr("type") == stanza.IQSet {
+				return s.handleBind(el, b)
+			}
+			// Session-less IQs before bind get an error, not a closed stream.
+			if t := el.Attr("type"); t == stanza.IQGet || t == stanza.IQSet {
+				s.send(stanza.ErrorReply(el, stanza.NewError(stanza.NotAllowed, "bind a resource first")))
+				return nil
+			}
+		}
+		return stream.E(stream.NotAuthorized, "bind a resource first")
+	case stateEstablished:
+		return s.handleStanza(el)
+	}
+	return stream.E(stream.NotWellFormed, "")
+}
+
+// send queues one element to the client.
+func (s *session) send(el *stream.Element) bool {
+	ok := s.out.enqueue(func(b []byte) []byte { return el.AppendXML(b, stream.NSClient) })
+	if ok {
+		s.srv.metrics.out(el)
+	}
+	return ok
+}
+
+// sendRaw queues pre-serialized bytes.
+func (s *session) sendRaw(raw []byte) bool {
+	return s.out.enqueue(func(b []byte) []byte { return append(b, raw...) })
+}
+
+// finish ends the session after err: a stream error is written to the peer,
+// a clean close is answered with our close tag, I/O errors just close.
+func (s *session) finish(err error) {
+	var se *stream.Error
+	var ne net.Error
+	switch {
+	case errors.As(err, &se):
+	case errors.Is(err, errClosing):
+		return
+	case errors.Is(err, errStreamClosed):
+		s.srv.metrics.closed("peer_closed")
+		s.out.close([]byte("</stream:stream>"))
+		return
+	case errors.As(err, &ne) && ne.Timeout(), errors.Is(err, os.ErrDeadlineExceeded):
+		if k := s.kicked.Load(); k != nil {
+			se = k
+		} else {
+			se = stream.E(stream.ConnectionTimeout, "")
+		}
+	case errors.Is(err, io.EOF), errors.Is(err, net.ErrClosed):
+		s.srv.metrics.closed("disconnected")
+		s.out.close(nil)
+		return
+	default:
+		s.log.Debug("connection error", "err", err)
+		s.srv.metrics.closed("io_error")
+		s.out.close(nil)
+		return
+	}
+	s.fail(se)
+}
+
+// fail writes a stream error and closes. Before our stream header went out
+// RFC 6120 §4.9.1.2 wants a header first.
+func (s *session) fail(se *stream.Error) {
+	s.log.Debug("stream error", "condition", string(se.Condition), "text", se.Text)
+	s.srv.metrics.closed(string(se.Condition))
+	var b []byte
+	if !s.headerSent {
+		b = s.header(b, s.host)
+		s.headerSent = true
+	}
+	b = se.AppendXML(b)
+	b = append(b, "</stream:stream>"...)
+	s.out.close(b)
+}
+
+// Kick implements router.Session: end the stream with err from another
+// goroutine (conflict, shutdown). The reader notices the closed connection.
+func (s *session) Kick(err *stream.Error) {
+	s.kicked.Store(err)
+	s.srv.metrics.closed(string(err.Condition))
+	s.out.close(append(err.AppendXML(nil), "</stream:stream>"...))
+}
+
+// Deliver implements router.Session.
+func (s *session) Deliver(el *stream.Element) bool {
+	ok := s.out.enqueue(func(b []byte) []byte { return el.AppendXML(b, stream.NSClient) })
+	if ok {
+		s.srv.metrics.out(el)
+		return true
+	}
+	s.out.mu.Lock()
+	slow := s.out.overflow
+	s.out.mu.Unlock()
+	if slow {
+		// The writer may sit in a Write the peer never drains: give the stream
+		// error a short chance, then the write fails and the conn closes.
+		s.conn.SetWriteDeadline(time.Now().Add(2 * time.Second))
+		s.srv.metrics.slowConsumers.Inc()
+	}
+	return false
+}
+
+func (s *session) cleanup() {
+	if s.state == stateEstablished {
+		s.srv.router.Unbind(s.jid, s)
+		if s.available {
+			// Tell the user's other resources this one is gone; the presence
+			// module adds contacts and directed presence on top of this.
+			p := stream.NewElement(stream.NSClient, "presence", "type", stanza.PresenceUnavailable, "from", s.full)
+			s.srv.router.Route(context.WithoutCancel(s.ctx), p)
+		}
+	}
+	s.out.close(nil)
+	s.out.flush()
+	s.conn.Close()
+	if s.dec != nil {
+		s.dec.Release()
+	}
+	s.srv.metrics.connections.WithLabelValues(s.lis.transport).Dec()
+	if s.state == stateEstablished {
+		s.srv.metrics.sessions.WithLabelValues(s.lis.transport).Dec()
+	}
+	s.srv.forget(s)
+	s.log.Debug("session closed")
+}
+
+func (s *session) handshakeTLS() error {
+	tc := tls.Server(s.raw, s.srv.tls)
+	tc.SetDeadline(s.deadline)
+	if err := tc.HandshakeContext(s.ctx); err != nil {
+		return err
+	}
+	tc.SetDeadline(time.Time{})
+	s.conn = tc
+	s.tls = true
+	return nil
+}
+
+func (s *session) startTLS() error {
+	if s.tls || s.lis.cfg.Mode == ModePlain || s.srv.tls == nil {
+		s.sendRaw([]byte("<failure xmlns='" + stream.NSTLS + "'/></stream:stream>"))
+		s.out.close(nil)
+		return errClosing
+	}
+	s.sendRaw([]byte("<proceed xmlns='" + stream.NSTLS + "'/>"))
+	if !s.out.flush() {
+		return io.EOF
+	}
+	if err := s.handshakeTLS(); err != nil {
+		s.log.Debug("STARTTLS handshake failed", "err", err)
+		return io.EOF
+	}
+	s.restart()
+	return nil
+}
+
+// errClosing ends the loop when the close was already queued.
+var errClosing = errors.New("closing")
+
+// restart resets the stream after STARTTLS or SASL (RFC 6120 §5.4.3.3, §6.4.6).
+func (s *session) restart() {
+	s.state = stateHeader
+	s.headerSent = false
+	s.dec.Reset(s)
+}
+
+func (s *session) connInfo() auth.ConnInfo {
+	ci := auth.ConnInfo{Host: s.host}
+	if tc, ok := s.conn.(*tls.Conn); ok {
+		st := tc.ConnectionState()
+		ci.TLS = &st
+		ci.ServerCert = s.srv.certDER
+	}
+	return ci
+}
