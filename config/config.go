@@ -1,0 +1,336 @@
+package config
+
+import (
+	"cmp"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Config is the whole server configuration: the defaults, overlaid with
+// what the file sets. Each field is one top-level table of the file.
+type Config struct {
+	// Path is the file the configuration was read from, "" for Default.
+	Path string `toml:"-"`
+
+	// General holds the served domains and server-wide settings: [general].
+	General General `toml:"general"`
+	// Listen holds the network listeners: [[listen.c2s]] and [listen.http].
+	Listen Listen `toml:"listen"`
+	// Auth holds how clients authenticate: [auth].
+	Auth Auth `toml:"auth"`
+	// Storage holds the database: [storage].
+	Storage Storage `toml:"storage"`
+	// TLS holds the certificate and protocol versions: [tls].
+	TLS TLS `toml:"tls"`
+	// Log holds the log level and format: [log].
+	Log Log `toml:"log"`
+	// Modules holds one [modules.<name>] table per module to run. A
+	// module runs when its table is present, even if empty; each module
+	// decodes its own table with Module.Decode. Default: none.
+	Modules map[string]Module `toml:"modules"`
+
+	// pos records where each key was defined in the file, for the lines
+	// of Validate's errors. It is nil for a Config built in code.
+	pos positions
+}
+
+// General is the [general] table.
+type General struct {
+	// Hosts lists the XMPP domains this server serves: the domainpart of
+	// its users' JIDs. Names are lowercased; each must be a valid domain
+	// name (an IPv4 address or a bracketed IPv6 address is also accepted)
+	// and may appear once. Write internationalized names in their xn--
+	// form. Key: hosts. Default: ["localhost"].
+	Hosts []string `toml:"hosts"`
+	// DataDir is the folder for the server's own files: the SQLite
+	// database and the generated TLS certificate. A relative path is taken
+	// from the working directory. Key: data_dir. Default: "./data".
+	DataDir string `toml:"data_dir"`
+	// ShutdownGrace is how long a stopping server waits for sessions to
+	// flush and close before it stops anyway. Key: shutdown_grace.
+	// Default: "10s".
+	ShutdownGrace Duration `toml:"shutdown_grace"`
+}
+
+// Listen is the [listen] table.
+type Listen struct {
+	// C2S lists the client listeners, one [[listen.c2s]] table each. When
+	// the file has any, they replace the two default listeners. Key: c2s.
+	// Default: ":5222" with mode "starttls" and ":5223" with mode "direct".
+	C2S []C2S `toml:"c2s"`
+	// HTTP is the HTTP listener (metrics, health, API, WebSocket, BOSH):
+	// [listen.http]. Key: http.
+	HTTP HTTP `toml:"http"`
+}
+
+// Client listener modes, the values of C2S.Mode.
+const (
+	// ModeStartTLS accepts plain TCP and upgrades it with STARTTLS.
+	ModeStartTLS = "starttls"
+	// ModeDirect starts TLS as soon as the client connects (XEP-0368).
+	ModeDirect = "direct"
+	// ModePlain never uses TLS. Use it only in tests or behind a proxy
+	// that terminates TLS.
+	ModePlain = "plain"
+)
+
+// Values of C2S.ResourceConflict.
+const (
+	// ConflictReplace lets a new session take a resource that is in use;
+	// the old session ends with a <conflict/> stream error.
+	ConflictReplace = "replace"
+	// ConflictRefuse refuses a bind to a resource that is in use.
+	ConflictRefuse = "refuse"
+)
+
+// C2S is one [[listen.c2s]] table: a TCP listener for clients.
+type C2S struct {
+	// Address is the host:port to listen on, such as ":5222" (every
+	// interface) or "127.0.0.1:5222". Port 0 picks a free port. Key:
+	// address. Required.
+	Address string `toml:"address"`
+	// Mode is how the listener uses TLS: "starttls" (plain TCP upgraded
+	// with STARTTLS), "direct" (TLS from the first byte, XEP-0368) or
+	// "plain" (no TLS at all: only for tests and behind a proxy that
+	// terminates TLS). Key: mode. Default: "starttls".
+	Mode string `toml:"mode"`
+	// StartTLSRequired refuses authentication before STARTTLS when mode
+	// is "starttls". It is ignored in the "direct" and "plain" modes. Key:
+	// starttls_required. Default: true.
+	StartTLSRequired bool `toml:"starttls_required"`
+	// MaxStanzaBytes is the largest stanza a client may send, in bytes; a
+	// larger one ends the stream with a policy-violation error. Key:
+	// max_stanza_bytes. Default: 65536. Minimum: 1024.
+	MaxStanzaBytes int `toml:"max_stanza_bytes"`
+	// MaxDepth is the deepest nesting of XML elements allowed in a stanza.
+	// Key: max_depth. Default: 32. Minimum: 1.
+	MaxDepth int `toml:"max_depth"`
+	// MaxAttrs is the most attributes allowed on one element. Key:
+	// max_attrs. Default: 64. Minimum: 1.
+	MaxAttrs int `toml:"max_attrs"`
+	// HandshakeTimeout is the time a new connection has to finish the
+	// stream header, TLS, authentication and resource binding. Key:
+	// handshake_timeout. Default: "30s". Must be more than zero.
+	HandshakeTimeout Duration `toml:"handshake_timeout"`
+	// IdleTimeout closes a connection that sent no bytes for this long,
+	// with a connection-timeout stream error. "0s" never closes idle
+	// connections. Key: idle_timeout. Default: "10m".
+	IdleTimeout Duration `toml:"idle_timeout"`
+	// OutboundQueueBytes caps the bytes waiting to be sent to one client.
+	// A client that lets more pile up is too slow and is disconnected.
+	// Key: outbound_queue_bytes. Default: 1048576 (1 MiB). Minimum:
+	// max_stanza_bytes.
+	OutboundQueueBytes int `toml:"outbound_queue_bytes"`
+	// MaxAuthFailures is how many failed authentication attempts a
+	// connection may make before it is closed. Key: max_auth_failures.
+	// Default: 3. Minimum: 1.
+	MaxAuthFailures int `toml:"max_auth_failures"`
+	// ResourceConflict decides what happens when a client binds a
+	// resource that another session of the same account holds: "replace"
+	// (the new session wins; the old one ends with a <conflict/> stream
+	// error) or "refuse" (the bind fails with a conflict error). Key:
+	// resource_conflict. Default: "replace".
+	ResourceConflict string `toml:"resource_conflict"`
+	// LegacySession advertises the optional RFC 3921 <session/> feature
+	// that some old clients wait for. Key: legacy_session. Default: true.
+	LegacySession bool `toml:"legacy_session"`
+}
+
+// SetDefaults sets every field but Address to its default. Decoding calls
+// it on each [[listen.c2s]] table before reading the table's keys.
+func (c *C2S) SetDefaults() {
+	*c = C2S{
+		Address:            c.Address,
+		Mode:               ModeStartTLS,
+		StartTLSRequired:   true,
+		MaxStanzaBytes:     65536,
+		MaxDepth:           32,
+		MaxAttrs:           64,
+		HandshakeTimeout:   Duration(30 * time.Second),
+		IdleTimeout:        Duration(10 * time.Minute),
+		OutboundQueueBytes: 1 << 20,
+		MaxAuthFailures:    3,
+		ResourceConflict:   ConflictReplace,
+		LegacySession:      true,
+	}
+}
+
+// HTTP is the [listen.http] table: the HTTP listener that serves /metrics,
+// /healthz, /readyz, the API, WebSocket and BOSH.
+type HTTP struct {
+	// Address is the host:port to listen on. Key: address. Default:
+	// ":5280".
+	Address string `toml:"address"`
+	// Enabled starts the HTTP listener. Key: enabled. Default: true.
+	Enabled bool `toml:"enabled"`
+}
+
+// The SASL mechanisms Meerkat supports, the values allowed in
+// Auth.Mechanisms.
+const (
+	MechSCRAMSHA512Plus = "SCRAM-SHA-512-PLUS"
+	MechSCRAMSHA256Plus = "SCRAM-SHA-256-PLUS"
+	MechSCRAMSHA1Plus   = "SCRAM-SHA-1-PLUS"
+	MechSCRAMSHA512     = "SCRAM-SHA-512"
+	MechSCRAMSHA256     = "SCRAM-SHA-256"
+	MechSCRAMSHA1       = "SCRAM-SHA-1"
+	MechPlain           = "PLAIN"
+)
+
+// Mechanisms returns every SASL mechanism Meerkat supports, strongest
+// first. It is the default of Auth.Mechanisms.
+func Mechanisms() []string {
+	return []string{
+		MechSCRAMSHA512Plus, MechSCRAMSHA256Plus, MechSCRAMSHA1Plus,
+		MechSCRAMSHA512, MechSCRAMSHA256, MechSCRAMSHA1,
+		MechPlain,
+	}
+}
+
+// Auth is the [auth] table.
+type Auth struct {
+	// Mechanisms lists the SASL mechanisms offered to clients, in this
+	// order. Names are upper case, from: SCRAM-SHA-512-PLUS,
+	// SCRAM-SHA-256-PLUS, SCRAM-SHA-1-PLUS, SCRAM-SHA-512, SCRAM-SHA-256,
+	// SCRAM-SHA-1, PLAIN. The -PLUS forms need TLS (channel binding) and
+	// PLAIN is only offered over TLS. Key: mechanisms. Default: all of
+	// them, in that order.
+	Mechanisms []string `toml:"mechanisms"`
+	// SCRAMIterations is the PBKDF2 iteration count stored with new and
+	// changed passwords. Existing passwords keep their count until they
+	// change. Key: scram_iterations. Default: 4096. Minimum: 4096.
+	SCRAMIterations int `toml:"scram_iterations"`
+	// Backend is where credentials are kept: "internal" (in the storage
+	// database) is the only one for now. Key: backend. Default: "internal".
+	Backend string `toml:"backend"`
+}
+
+// Storage backends, the values of Storage.Backend.
+const (
+	// StorageSQLite keeps everything in one SQLite file: no database
+	// server needed.
+	StorageSQLite = "sqlite"
+	// StoragePostgres uses a PostgreSQL server.
+	StoragePostgres = "postgres"
+)
+
+// Storage is the [storage] table.
+type Storage struct {
+	// Backend is the database: "sqlite" (embedded, a file in data_dir) or
+	// "postgres". Key: backend. Default: "sqlite".
+	Backend string `toml:"backend"`
+	// AutoMigrate applies pending database migrations when the server
+	// starts. Set it to false to run `meerkat migrate` yourself. Key:
+	// auto_migrate. Default: true.
+	AutoMigrate bool `toml:"auto_migrate"`
+	// SQLite is the [storage.sqlite] table, used when backend is "sqlite".
+	SQLite SQLite `toml:"sqlite"`
+	// Postgres is the [storage.postgres] table, used when backend is
+	// "postgres".
+	Postgres Postgres `toml:"postgres"`
+}
+
+// SQLite is the [storage.sqlite] table.
+type SQLite struct {
+	// Path is the database file. "" means meerkat.db in data_dir. A
+	// relative path is taken from the working directory. Key: path.
+	// Default: "".
+	Path string `toml:"path"`
+}
+
+// Postgres is the [storage.postgres] table.
+type Postgres struct {
+	// DSN is the PostgreSQL connection string, as a URL
+	// ("postgres://user:password@host:5432/meerkat?sslmode=verify-full")
+	// or as key=value pairs. Key: dsn. Required when backend is
+	// "postgres". Default: "".
+	DSN string `toml:"dsn"`
+	// MaxConns is the most connections the server opens to the database.
+	// Key: max_conns. Default: 16. Minimum: 1.
+	MaxConns int `toml:"max_conns"`
+}
+
+// TLS is the [tls] table.
+type TLS struct {
+	// CertFile is a PEM file holding the certificate chain, leaf first.
+	// Set both cert_file and key_file, or neither: with neither, the
+	// server generates a self-signed ECDSA P-256 certificate for its hosts
+	// once and keeps it in data_dir. Key: cert_file. Default: "".
+	CertFile string `toml:"cert_file"`
+	// KeyFile is a PEM file holding the certificate's private key. Key:
+	// key_file. Default: "".
+	KeyFile string `toml:"key_file"`
+	// MinVersion is the oldest TLS version accepted: "1.2" or "1.3". Key:
+	// min_version. Default: "1.2".
+	MinVersion string `toml:"min_version"`
+}
+
+// Log is the [log] table.
+type Log struct {
+	// Level is the least severe level written: "debug", "info", "warn" or
+	// "error". Key: level. Default: "info".
+	Level string `toml:"level"`
+	// Format is "text" (key=value pairs, for people) or "json" (one
+	// object per line, for log collectors). Key: format. Default: "text".
+	Format string `toml:"format"`
+}
+
+// Default returns the configuration used when a file sets nothing: one
+// host "localhost", client listeners on :5222 (STARTTLS) and :5223 (direct
+// TLS), HTTP on :5280, SQLite in ./data and a self-signed certificate.
+func Default() *Config {
+	starttls := C2S{Address: ":5222"}
+	starttls.SetDefaults()
+	direct := C2S{Address: ":5223"}
+	direct.SetDefaults()
+	direct.Mode = ModeDirect
+	return &Config{
+		General: General{
+			Hosts:         []string{"localhost"},
+			DataDir:       "./data",
+			ShutdownGrace: Duration(10 * time.Second),
+		},
+		Listen: Listen{
+			C2S:  []C2S{starttls, direct},
+			HTTP: HTTP{Address: ":5280", Enabled: true},
+		},
+		Auth: Auth{
+			Mechanisms:      Mechanisms(),
+			SCRAMIterations: 4096,
+			Backend:         "internal",
+		},
+		Storage: Storage{
+			Backend:     StorageSQLite,
+			AutoMigrate: true,
+			Postgres:    Postgres{MaxConns: 16},
+		},
+		TLS:     TLS{MinVersion: "1.2"},
+		Log:     Log{Level: "info", Format: "text"},
+		Modules: map[string]Module{},
+	}
+}
+
+// SQLitePath returns the SQLite database file: storage.sqlite.path when
+// set, otherwise meerkat.db in data_dir.
+func (c *Config) SQLitePath() string {
+	if c.Storage.SQLite.Path != "" {
+		return c.Storage.SQLite.Path
+	}
+	return filepath.Join(c.General.DataDir, "meerkat.db")
+}
+
+// ModuleNames returns the names of the configured modules in the order
+// their tables appear in the file (by line, then by name), the order in
+// which to start them.
+func (c *Config) ModuleNames() []string {
+	names := make([]string, 0, len(c.Modules))
+	for name := range c.Modules {
+		names = append(names, name)
+	}
+	slices.SortFunc(names, func(a, b string) int {
+		return cmp.Or(cmp.Compare(c.Modules[a].Line, c.Modules[b].Line), strings.Compare(a, b))
+	})
+	return names
+}
