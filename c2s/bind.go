@@ -41,5 +41,6 @@ func (s *session) handleBind(iq, b *stream.Element) error {
 	reply.AddChild(stream.NewElement(stream.NSBind, "bind").AddChild(j))
 	s.send(reply)
 	s.log.Debug("resource bound")
+	router.RunEvent(s.ctx, s.srv.router, &s.srv.router.Hooks().SessionOpened, &router.SessionEvent{JID: full, Session: s})
 	return nil
 }

@@ -3,6 +3,7 @@ package c2s
 import (
 	"strconv"
 
+	"github.com/meerkat-xmpp/meerkat/router"
 	"github.com/meerkat-xmpp/meerkat/stanza"
 	"github.com/meerkat-xmpp/meerkat/stream"
 )
@@ -28,6 +29,7 @@ func (s *session) handleStanza(el *stream.Element) error {
 			return nil
 		}
 	}
+	var presence *router.PresenceEvent
 	switch k {
 	case stanza.KindIQ:
 		if handled := s.handleIQ(el, to); handled {
@@ -35,11 +37,31 @@ func (s *session) handleStanza(el *stream.Element) error {
 		}
 	case stanza.KindPresence:
 		if to == "" {
-			s.ownPresence(el)
+			presence = s.ownPresence(el)
 		}
 	}
-	s.srv.router.Route(s.ctx, el)
+	s.route(k, el)
+	if presence != nil {
+		router.RunEvent(s.ctx, s.srv.router, &s.srv.router.Hooks().PresenceChanged, presence)
+	}
 	return nil
+}
+
+// route runs the UserSend hook and hands el to the router.
+func (s *session) route(k stanza.Kind, el *stream.Element) {
+	r := s.srv.router
+	if h := &r.Hooks().UserSend; !h.Empty() {
+		p := &router.Packet{Kind: k, Type: el.Attr("type"), From: s.jid, Stanza: el}
+		if t := el.Attr("to"); t != "" {
+			p.To, _ = r.JIDs().Parse(t)
+		} else {
+			p.To = s.jid.Bare()
+		}
+		if r.RunStanza(s.ctx, h, p) != router.Pass {
+			return
+		}
+	}
+	r.Route(s.ctx, el)
 }
 
 // reject answers el with err unless el is an error itself.
@@ -90,8 +112,10 @@ func (s *session) handleIQ(el *stream.Element, to string) bool {
 }
 
 // ownPresence records broadcast presence for bare-JID routing (RFC 6121
-// §4.2, §4.5): availability and priority.
-func (s *session) ownPresence(el *stream.Element) {
+// §4.2, §4.5): availability and priority. It returns the change to report,
+// or nil when el changes nothing (a presence type that is not broadcast).
+func (s *session) ownPresence(el *stream.Element) *router.PresenceEvent {
+	ev := &router.PresenceEvent{JID: s.jid, Stanza: el, Session: s}
 	switch el.Attr("type") {
 	case "":
 		prio := 0
@@ -100,10 +124,17 @@ func (s *session) ownPresence(el *stream.Element) {
 				prio = n
 			}
 		}
+		ev.Initial = !s.available
+		ev.Available, ev.Priority = true, prio
 		s.available = true
+		s.lastPresence = el
 		s.srv.router.SetPresence(s.jid, s, true, prio)
 	case stanza.PresenceUnavailable:
 		s.available = false
+		s.lastPresence = nil
 		s.srv.router.SetPresence(s.jid, s, false, 0)
+	default:
+		return nil
 	}
+	return ev
 }

@@ -83,6 +83,7 @@ func (s *session) features(b []byte) []byte {
 		if s.lis.cfg.LegacySession {
 			b = append(b, "<session xmlns='"+stream.NSSession+"'><optional/></session>"...)
 		}
+		b = s.srv.router.AppendStreamFeatures(b, false)
 	default:
 		offerTLS := !s.tls && s.lis.cfg.Mode == ModeStartTLS && s.srv.tls != nil
 		if offerTLS {
@@ -111,6 +112,7 @@ func (s *session) features(b []byte) []byte {
 				}
 				b = append(b, "</sasl-channel-binding>"...)
 			}
+			b = s.srv.router.AppendStreamFeatures(b, true)
 		}
 	}
 	return append(b, "</stream:features>"...)

@@ -17,6 +17,7 @@ import (
 	"mellium.im/xmpp/jid"
 
 	"github.com/meerkat-xmpp/meerkat/auth"
+	"github.com/meerkat-xmpp/meerkat/router"
 	"github.com/meerkat-xmpp/meerkat/stanza"
 	"github.com/meerkat-xmpp/meerkat/stream"
 )
@@ -62,6 +63,7 @@ type session struct {
 	jid          jid.JID
 	full         string
 	available    bool
+	lastPresence *stream.Element // last available broadcast presence
 	kicked       atomic.Pointer[stream.Error]
 
 	out outbound
@@ -163,6 +165,14 @@ func (s *session) handleElement(el *stream.Element) error {
 		}
 		if el.Is(stream.NSTLS, "starttls") {
 			return s.startTLS()
+		}
+		if el.Is(stream.NSClient, "iq") && s.state == stateAuth && (s.tls || s.lis.cfg.Mode == ModePlain) {
+			// XEP-0077 registration before authentication, over TLS only.
+			if reply := s.srv.router.PreAuthIQ(s.ctx, s.domainJID(), el); reply != nil {
+				reply.RemoveAttr("to")
+				s.send(reply)
+				return nil
+			}
 		}
 		return stream.E(stream.NotAuthorized, "authenticate first")
 	case stateBind:
@@ -273,13 +283,21 @@ func (s *session) Deliver(el *stream.Element) bool {
 
 func (s *session) cleanup() {
 	if s.state == stateEstablished {
+		// Hooks and routing below outlive the connection's context.
+		s.ctx = context.WithoutCancel(s.ctx)
 		s.srv.router.Unbind(s.jid, s)
+		last := s.lastPresence
 		if s.available {
-			// Tell the user's other resources this one is gone; the presence
-			// module adds contacts and directed presence on top of this.
+			// RFC 6121 §4.5.1: a session that ends without unavailable
+			// presence gets one on its behalf, through the same path as a
+			// client's, so contacts and directed-presence peers hear of it.
 			p := stream.NewElement(stream.NSClient, "presence", "type", stanza.PresenceUnavailable, "from", s.full)
-			s.srv.router.Route(context.WithoutCancel(s.ctx), p)
+			ev := s.ownPresence(p)
+			s.route(stanza.KindPresence, p)
+			router.RunEvent(s.ctx, s.srv.router, &s.srv.router.Hooks().PresenceChanged, ev)
 		}
+		router.RunEvent(s.ctx, s.srv.router, &s.srv.router.Hooks().SessionClosed,
+			&router.SessionEvent{JID: s.jid, Session: s, LastPresence: last})
 	}
 	s.out.close(nil)
 	s.out.flush()
@@ -333,6 +351,11 @@ func (s *session) restart() {
 	s.state = stateHeader
 	s.headerSent = false
 	s.dec.Reset(s)
+}
+
+func (s *session) domainJID() jid.JID {
+	j, _ := s.srv.router.JIDs().Parse(s.host)
+	return j
 }
 
 func (s *session) connInfo() auth.ConnInfo {

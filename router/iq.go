@@ -21,12 +21,19 @@ const (
 	// TargetAccount handles IQs addressed to a user's bare JID (or with no
 	// 'to'), answered by the server on the user's behalf.
 	TargetAccount
+	// TargetStream handles IQs on a stream that has not authenticated yet
+	// (XEP-0077 in-band registration). IQ.From is empty and IQ.To is the
+	// stream's domain; the reply goes back on that stream only.
+	TargetStream
 )
 
 // String names the target for logs and errors.
 func (t Target) String() string {
-	if t == TargetAccount {
+	switch t {
+	case TargetAccount:
 		return "account"
+	case TargetStream:
+		return "stream"
 	}
 	return "server"
 }
@@ -135,4 +142,34 @@ func (r *Router) call(ctx context.Context, e iqEntry, iq *IQ) (res *stream.Eleme
 		}
 	}()
 	return e.h.HandleIQ(ctx, iq)
+}
+
+// PreAuthIQ answers an IQ sent before authentication on a stream for
+// domain. It returns the reply, or nil when no handler claims the payload
+// namespace (the caller then treats the IQ as a protocol violation).
+func (r *Router) PreAuthIQ(ctx context.Context, domain jid.JID, el *stream.Element) *stream.Element {
+	payload := el.FirstChild()
+	if payload == nil {
+		return nil
+	}
+	r.mu.RLock()
+	e, ok := r.iqs[iqKey{TargetStream, payload.Space}]
+	r.mu.RUnlock()
+	if !ok {
+		return nil
+	}
+	if !isRequest(el) || el.ChildCount() != 1 {
+		return stanza.ErrorReply(el, stanza.ErrBadRequest(""))
+	}
+	res, err := r.call(ctx, e, &IQ{To: domain, Type: el.Attr("type"), Payload: payload, Stanza: el})
+	if err != nil {
+		se, ok := err.(*stanza.Error)
+		if !ok {
+			r.log.LogAttrs(ctx, slog.LevelError, "IQ handler failed", slog.String("module", e.owner),
+				slog.String("ns", payload.Space), slog.Any("err", err))
+			se = stanza.NewError(stanza.InternalServerError, "")
+		}
+		return stanza.ErrorReply(el, se)
+	}
+	return stanza.Result(el, res)
 }

@@ -37,8 +37,12 @@ type Router struct {
 	metrics *Metrics
 	reg     *registry
 
-	mu  sync.RWMutex
-	iqs map[iqKey]iqEntry
+	hooks Hooks
+
+	mu              sync.RWMutex
+	iqs             map[iqKey]iqEntry
+	features        []FeatureFunc // stream features modules contribute
+	preAuthFeatures []FeatureFunc
 }
 
 // New returns a router for the given local hosts.
@@ -66,6 +70,9 @@ func New(o Options) *Router {
 	}
 	return r
 }
+
+// Hooks returns the hook points modules register on.
+func (r *Router) Hooks() *Hooks { return &r.hooks }
 
 // JIDs returns the router's JID cache, shared with sessions.
 func (r *Router) JIDs() *stanza.JIDCache { return r.jids }
@@ -150,11 +157,35 @@ func (r *Router) route(ctx context.Context, k stanza.Kind, el *stream.Element) {
 		r.toServer(ctx, k, el, dst)
 		return
 	}
+	if !r.hooks.UserReceive.Empty() {
+		p := &Packet{Kind: k, Type: el.Attr("type"), To: dst, Stanza: el}
+		p.From, _ = r.jids.Parse(el.Attr("from"))
+		if r.RunStanza(ctx, &r.hooks.UserReceive, p) != Pass {
+			return
+		}
+	}
 	if dst.Resourcepart() != "" {
 		r.toFull(ctx, k, el, dst)
 		return
 	}
 	r.toAccount(ctx, k, el, dst)
+}
+
+// Deliver hands el to a local user as RFC 6121 §8.5 says, without running
+// the UserReceive hook again: for modules that already ran their checks
+// (the presence module delivering a subscription request, say).
+func (r *Router) Deliver(ctx context.Context, el *stream.Element, to jid.JID) {
+	k := stanza.KindOf(el)
+	if to.Resourcepart() != "" {
+		r.toFull(ctx, k, el, to)
+		return
+	}
+	r.toAccount(ctx, k, el, to)
+}
+
+// Bounce answers el with the stanza error e (unless el is an error).
+func (r *Router) Bounce(ctx context.Context, el *stream.Element, e *stanza.Error) {
+	r.bounce(ctx, el, e)
 }
 
 // bounce answers el with an error, unless el is an error itself.
@@ -241,9 +272,17 @@ func (r *Router) messageToAccount(ctx context.Context, el *stream.Element, list 
 		}
 	}
 	if !found {
-		// §8.5.2.2: no available resource with non-negative priority. Offline
-		// storage will take normal and chat messages; headlines are dropped.
+		// §8.5.2.2: no available resource with non-negative priority. The
+		// offline hook may store normal and chat messages; headlines are dropped.
 		if typ == stanza.MessageNormal || typ == stanza.MessageChat {
+			if !r.hooks.Offline.Empty() {
+				p := &Packet{Kind: stanza.KindMessage, Type: el.Attr("type"), Stanza: el}
+				p.From, _ = r.jids.Parse(el.Attr("from"))
+				p.To, _ = r.jids.Parse(el.Attr("to"))
+				if r.RunStanza(ctx, &r.hooks.Offline, p) != Pass {
+					return
+				}
+			}
 			r.bounce(ctx, el, stanza.ErrServiceUnavailable())
 		}
 		return

@@ -1,0 +1,27 @@
+package test
+
+import (
+	"os/exec"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+const debianPython = "/usr/bin/python3"
+
+func haveSlixmpp() bool {
+	return exec.Command(debianPython, "-c", "import slixmpp").Run() == nil
+}
+
+// TestSlixmppChat: Debian's python3-slixmpp logs two users in over STARTTLS
+// with SCRAM-SHA-256 and they exchange a message each way.
+func TestSlixmppChat(t *testing.T) {
+	need(t, "python3-slixmpp ("+debianPython+")", haveSlixmpp())
+	s := startMeerkat(t, "s3cret-pass", "romeo@localhost", "juliet@localhost")
+	out, err := runWithTimeout(t, 60*time.Second, debianPython, "slixmpp/chat.py",
+		"127.0.0.1", strconv.Itoa(s.c2s), "s3cret-pass", "romeo@localhost", "juliet@localhost")
+	if err != nil || !strings.Contains(out, "OK") {
+		t.Fatalf("slixmpp chat failed: %v\n%s", err, out)
+	}
+}
