@@ -21,18 +21,18 @@ func (s *session) handleSASL(el *stream.Element) error {
 			return s.saslFailed(mech, err)
 		}
 		s.sasl, s.saslMech, s.state = ex, mech, stateSASL
-		resp, ok := decodeB64(el.Text())
-		if !ok {
-			return s.saslFailed(mech, &auth.Failure{Condition: auth.IncorrectEncoding})
+		resp, err := auth.DecodePayload([]byte(el.Text()))
+		if err != nil {
+			return s.saslFailed(mech, err)
 		}
 		return s.saslStep(resp)
 	case "response":
 		if s.state != stateSASL {
 			return stream.E(stream.NotAuthorized, "no SASL exchange in progress")
 		}
-		resp, ok := decodeB64(el.Text())
-		if !ok {
-			return s.saslFailed(s.saslMech, &auth.Failure{Condition: auth.IncorrectEncoding})
+		resp, err := auth.DecodePayload([]byte(el.Text()))
+		if err != nil {
+			return s.saslFailed(s.saslMech, err)
 		}
 		return s.saslStep(resp)
 	case "abort":
@@ -41,15 +41,6 @@ func (s *session) handleSASL(el *stream.Element) error {
 		return nil
 	}
 	return stream.E(stream.NotAuthorized, "")
-}
-
-// decodeB64 decodes a SASL payload; "=" is an empty response and "" none.
-func decodeB64(t string) ([]byte, bool) {
-	if t == "" || t == "=" {
-		return nil, true
-	}
-	b, err := base64.StdEncoding.DecodeString(t)
-	return b, err == nil
 }
 
 func (s *session) saslStep(resp []byte) error {
@@ -95,7 +86,12 @@ func (s *session) saslFailed(mech string, err error) error {
 	s.sasl, s.state = nil, stateAuth
 	s.authFailures++
 	s.srv.metrics.auth(mech, false)
-	s.log.Info("authentication failed", "mechanism", mechLabel(mech), "condition", f.Condition)
+	if f.Cause != nil {
+		// A server-side fault (storage down): worth a warning, never shown to the client.
+		s.log.Warn("authentication failed", "mechanism", mechLabel(mech), "condition", f.Condition, "err", f.Cause)
+	} else {
+		s.log.Info("authentication failed", "mechanism", mechLabel(mech), "condition", f.Condition)
+	}
 	b := append(s.srv.pool.get(), "<failure xmlns='"+stream.NSSASL+"'><"...)
 	b = append(b, f.Condition...)
 	b = append(b, "/></failure>"...)

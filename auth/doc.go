@@ -1,0 +1,41 @@
+// Package auth is the server side of SASL for XMPP (RFC 6120 §6) over
+// stored keys: SCRAM-SHA-1, SCRAM-SHA-256 and SCRAM-SHA-512 (RFC 5802,
+// RFC 7677), their -PLUS forms with the tls-exporter (RFC 9266) and
+// tls-server-end-point (RFC 5929) channel bindings, and PLAIN (RFC 4616)
+// under TLS. Accounts keep only a salt, an iteration count, StoredKey and
+// ServerKey per hash (storage.SCRAMKeys); the password is never stored and
+// SCRAM never runs PBKDF2 on the server.
+//
+// # Driving an exchange
+//
+// A c2s session builds one Server at start and, per stream:
+//
+//	ci := auth.ConnInfo{Host: domain, TLS: &state, ServerCert: leafDER}
+//	mechs := srv.Mechanisms(ci)        // <mechanisms/>
+//	cbs := srv.ChannelBindingTypes(ci) // XEP-0440 <sasl-channel-binding/>
+//
+// On <auth mechanism='M'>text</auth> it calls Start(M, ci), then Step
+// with DecodePayload(text) of the <auth/> and of every <response/>: done
+// false means send <challenge>base64(out)</challenge>, done true means send
+// <success>base64(out)</success> and restart the stream as Username(). An
+// error is a *Failure: send <failure/> with its Condition (and Text, if
+// any) and log its Cause.
+//
+// # What an exchange never reveals
+//
+// A SCRAM exchange for an unknown user runs with a fake salt derived from
+// Config.FakeSaltSecret and the default iteration count, so its
+// server-first-message looks like a real one, and fails at the proof with
+// the same not-authorized as a wrong password. PLAIN spends the same PBKDF2
+// work on fake keys before failing. Storage errors are
+// temporary-auth-failure. Failure texts never carry keys.
+//
+// # Channel binding
+//
+// -PLUS mechanisms are offered only when the connection can provide a
+// binding: tls-exporter after TLS 1.3 (or TLS 1.2 where crypto/tls allows
+// exporting), tls-server-end-point when ConnInfo.ServerCert is set and its
+// signature names a hash. The client's GS2 header picks the type. A client
+// that says "y" (it could bind but saw no -PLUS) while -PLUS is on offer
+// is refused: someone stripped the offer.
+package auth
