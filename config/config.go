@@ -308,8 +308,27 @@ func Default() *Config {
 		},
 		TLS:     TLS{MinVersion: "1.2"},
 		Log:     Log{Level: "info", Format: "text"},
-		Modules: map[string]Module{},
+		Modules: DefaultModules(),
 	}
+}
+
+// defaultModules are switched on when the file has no [modules.*] table:
+// what a desktop client expects on first login (RFC 6121 roster and
+// presence, offline messages, disco, vCard, blocking, ping, version, time,
+// last activity, private storage). In-band registration stays off.
+var defaultModules = [...]string{
+	"roster", "presence", "offline", "disco", "vcard", "blocking",
+	"ping", "version", "time", "last", "private",
+}
+
+// DefaultModules returns the module tables used when a file configures
+// none, each empty so every module takes its own defaults.
+func DefaultModules() map[string]Module {
+	m := make(map[string]Module, len(defaultModules))
+	for _, name := range defaultModules {
+		m[name] = Module{Name: name, Raw: map[string]any{}, key: joinKey("modules", name)}
+	}
+	return m
 }
 
 // SQLitePath returns the SQLite database file: storage.sqlite.path when

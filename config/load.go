@@ -43,6 +43,11 @@ func Parse(path string, data []byte) (*Config, error) {
 	cfg.Path = path
 	cfg.pos = buildPositions(data)
 
+	if _, ok := tree["modules"]; ok {
+		// A file that configures modules lists all it wants, as with
+		// [[listen.c2s]]: the default set does not add to it.
+		cfg.Modules = map[string]Module{}
+	}
 	d := decoder{reporter{file: path, pos: cfg.pos}}
 	d.fields("", tree, reflect.ValueOf(cfg).Elem())
 	for name, m := range cfg.Modules {
