@@ -13,6 +13,25 @@ const (
 	OpUserList       = "user_list"
 	OpCredentialsGet = "credentials_get"
 	OpCredentialsSet = "credentials_set"
+
+	OpRosterGet        = "roster_get"         // Roster.RosterItems
+	OpRosterItemGet    = "roster_item_get"    // Roster.RosterItem
+	OpRosterItemSet    = "roster_item_set"    // Roster.SetRosterItem
+	OpRosterItemDelete = "roster_item_delete" // Roster.DeleteRosterItem
+	OpRosterVersionGet = "roster_version_get" // Roster.RosterVersion
+	OpOfflineStore     = "offline_store"      // Offline.StoreOffline
+	OpOfflineList      = "offline_list"       // Offline.OfflineMessages
+	OpOfflineDelete    = "offline_delete"     // Offline.DeleteOffline
+	OpOfflineCount     = "offline_count"      // Offline.CountOffline
+	OpVCardGet         = "vcard_get"          // VCards.VCard
+	OpVCardSet         = "vcard_set"          // VCards.SetVCard
+	OpPrivateGet       = "private_get"        // PrivateXML.PrivateXML
+	OpPrivateSet       = "private_set"        // PrivateXML.SetPrivateXML
+	OpBlocklistGet     = "blocklist_get"      // Blocklists.Blocklist
+	OpBlocklistBlock   = "blocklist_block"    // Blocklists.Block
+	OpBlocklistUnblock = "blocklist_unblock"  // Blocklists.Unblock
+	OpLastActivityGet  = "last_activity_get"  // LastActivity.LastActivity
+	OpLastActivitySet  = "last_activity_set"  // LastActivity.SetLastActivity
 )
 
 // Ops returns every operation name a backend may report, so that a metrics
@@ -26,6 +45,24 @@ func Ops() []string {
 		OpUserList,
 		OpCredentialsGet,
 		OpCredentialsSet,
+		OpRosterGet,
+		OpRosterItemGet,
+		OpRosterItemSet,
+		OpRosterItemDelete,
+		OpRosterVersionGet,
+		OpOfflineStore,
+		OpOfflineList,
+		OpOfflineDelete,
+		OpOfflineCount,
+		OpVCardGet,
+		OpVCardSet,
+		OpPrivateGet,
+		OpPrivateSet,
+		OpBlocklistGet,
+		OpBlocklistBlock,
+		OpBlocklistUnblock,
+		OpLastActivityGet,
+		OpLastActivitySet,
 	}
 }
 

@@ -43,7 +43,11 @@ type Credentials struct {
 type Users interface {
 	// CreateUser adds an account; ErrExists if it is already there.
 	CreateUser(ctx context.Context, host, username string, c Credentials) error
-	// DeleteUser removes an account; ErrNotFound if it is not there.
+	// DeleteUser removes an account and, in the same transaction,
+	// everything stored for it: roster and roster version, offline
+	// messages, vCard, private XML, block list and last activity. A user
+	// created again under the same name starts empty. ErrNotFound if the
+	// account is not there, and then nothing changes.
 	DeleteUser(ctx context.Context, host, username string) error
 	// SetCredentials replaces an account's keys; ErrNotFound if absent.
 	SetCredentials(ctx context.Context, host, username string, c Credentials) error
@@ -60,6 +64,12 @@ type Users interface {
 // Store is a whole backend: every concern plus its lifecycle.
 type Store interface {
 	Users
+	Roster
+	Offline
+	VCards
+	PrivateXML
+	Blocklists
+	LastActivity
 	// Migrate brings the schema to the newest embedded version. It is
 	// idempotent and safe to run at every start; ErrSchemaTooNew if the
 	// database is ahead of this build.

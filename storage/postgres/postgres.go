@@ -106,9 +106,14 @@ func (s *Store) done(op string, start time.Time, err *error) {
 
 // fail turns a driver error into the storage contract's errors: a unique
 // violation is storage.ErrExists and no rows storage.ErrNotFound, bare so
-// that errors.Is is cheap on the login path. Anything else is wrapped with
-// the operation's name.
+// that errors.Is is cheap on the login path. The contract's own errors,
+// returned from inside a transaction, pass through bare too. Anything else
+// is wrapped with the operation's name.
 func fail(op string, err error) error {
+	switch err {
+	case storage.ErrNotFound, storage.ErrExists, storage.ErrLimit:
+		return err
+	}
 	if errors.Is(err, pgx.ErrNoRows) {
 		return storage.ErrNotFound
 	}
@@ -116,6 +121,15 @@ func fail(op string, err error) error {
 		return storage.ErrExists
 	}
 	return fmt.Errorf("postgres: %s: %w", op, err)
+}
+
+// userLockKey is the advisory lock that orders one user's writes of kind
+// (such as "offline"). Distinct users may share a key, rarely, and then
+// only wait for each other.
+func (s *Store) userLockKey(kind, host, user string) int64 {
+	h := fnv.New64a()
+	h.Write([]byte("meerkat " + kind + "\x00" + s.schema + "\x00" + host + "\x00" + user))
+	return int64(h.Sum64())
 }
 
 // lockKey is the advisory lock Migrate holds, one per schema so that

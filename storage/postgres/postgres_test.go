@@ -2,10 +2,13 @@ package postgres
 
 import (
 	"errors"
+	"fmt"
 	"slices"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/meerkat-xmpp/meerkat/internal/testpg"
 	"github.com/meerkat-xmpp/meerkat/storage"
@@ -60,35 +63,40 @@ func TestContract(t *testing.T) {
 	})
 }
 
-// TestContractInSchema runs the contract with Options.Schema, as a
-// deployment sharing its database would.
+// TestContractInSchema runs the contract with Options.Schema, as
+// deployments sharing a database would: every test gets a fresh schema in
+// one database, so the parallel tests also check that schemas keep their
+// data apart. (Creating a schema is also much cheaper than a database.)
 func TestContractInSchema(t *testing.T) {
 	if testing.Short() {
 		t.Skip("the contract already ran in the default schema")
 	}
+	dsn := testpg.DSN(t)
 	var (
-		mu   sync.Mutex
-		dsns = map[storage.Store]string{}
+		mu      sync.Mutex
+		n       int
+		schemas = map[storage.Store]string{}
 	)
-	opts := Options{AutoMigrate: true, Schema: "Meerkat Schema"} // needs quoting
+	openIn := func(t *testing.T, schema string) storage.Store {
+		s := open(t, dsn, Options{AutoMigrate: true, Schema: schema})
+		mu.Lock()
+		schemas[s] = schema
+		mu.Unlock()
+		return s
+	}
 	storagetest.Run(t, storagetest.Factory{
 		New: func(t *testing.T) storage.Store {
-			dsn := testpg.DSN(t)
-			s := open(t, dsn, opts)
 			mu.Lock()
-			dsns[s] = dsn
+			n++
+			schema := fmt.Sprintf("Meerkat Schema %d", n) // needs quoting
 			mu.Unlock()
-			return s
+			return openIn(t, schema)
 		},
 		Reopen: func(t *testing.T, old storage.Store) storage.Store {
 			mu.Lock()
-			dsn := dsns[old]
+			schema := schemas[old]
 			mu.Unlock()
-			s := open(t, dsn, opts)
-			mu.Lock()
-			dsns[s] = dsn
-			mu.Unlock()
-			return s
+			return openIn(t, schema)
 		},
 	})
 }
@@ -189,4 +197,38 @@ func TestObserve(t *testing.T) {
 func BenchmarkCredentialsGet(b *testing.B) {
 	s := open(b, testpg.DSN(b), Options{AutoMigrate: true})
 	storagetest.BenchmarkCredentialsGet(b, s)
+}
+
+func TestObserveEveryOperation(t *testing.T) {
+	storagetest.RunObserve(t, func(t *testing.T, obs storage.Observer) storage.Store {
+		return open(t, testpg.DSN(t), Options{AutoMigrate: true, Observe: obs})
+	})
+}
+
+// TestUserTablesComplete keeps DeleteUser honest: every table with a
+// username column (other than users) must be in userTables, and every
+// listed table must exist.
+func TestUserTablesComplete(t *testing.T) {
+	s := open(t, testpg.DSN(t), Options{AutoMigrate: true})
+	rows, _ := s.pool.Query(t.Context(), `SELECT table_name::text FROM information_schema.columns
+		WHERE table_schema = current_schema() AND column_name = 'username' AND table_name <> 'users'
+		ORDER BY table_name COLLATE "C"`)
+	got, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := slices.Sorted(slices.Values(userTables))
+	if !slices.Equal(got, want) {
+		t.Fatalf("tables with a username column: %q\nuserTables: %q", got, want)
+	}
+}
+
+func BenchmarkRosterItems(b *testing.B) {
+	s := open(b, testpg.DSN(b), Options{AutoMigrate: true})
+	storagetest.BenchmarkRosterItems(b, s)
+}
+
+func BenchmarkStoreOffline(b *testing.B) {
+	s := open(b, testpg.DSN(b), Options{AutoMigrate: true})
+	storagetest.BenchmarkStoreOffline(b, s)
 }

@@ -46,15 +46,40 @@ func (s *Store) CreateUser(ctx context.Context, host, username string, c storage
 	return nil
 }
 
-// DeleteUser removes an account; storage.ErrNotFound if it is not there.
+// userTables are the tables holding data of an account besides users, all
+// keyed by (host, username). DeleteUser empties them for the account; a
+// test checks that every table with a username column is listed.
+var userTables = []string{
+	"roster_items",
+	"roster_versions",
+	"offline_messages",
+	"vcards",
+	"private_xml",
+	"blocklist",
+	"last_activity",
+}
+
+// DeleteUser removes an account and everything stored for it in one
+// transaction; storage.ErrNotFound, changing nothing, if it is not there.
 func (s *Store) DeleteUser(ctx context.Context, host, username string) (err error) {
 	defer s.done(storage.OpUserDelete, time.Now(), &err)
-	tag, err := s.pool.Exec(ctx, qDeleteUser, host, username)
+	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, qDeleteUser, host, username)
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() == 0 {
+			return storage.ErrNotFound
+		}
+		// One round trip for all the tables.
+		b := &pgx.Batch{}
+		for _, table := range userTables {
+			b.Queue(`DELETE FROM `+table+` WHERE host = $1 AND username = $2`, host, username)
+		}
+		return tx.SendBatch(ctx, b).Close()
+	})
 	if err != nil {
 		return fail("delete user", err)
-	}
-	if tag.RowsAffected() == 0 {
-		return storage.ErrNotFound
 	}
 	return nil
 }

@@ -110,3 +110,92 @@ func TestMigrateWithoutAutoMigrate(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestMigrateFromVersion1 upgrades a database that an older build left at
+// version 1 (accounts only): Migrate applies the later versions only, once,
+// and the accounts survive into a store that can use every table.
+func TestMigrateFromVersion1(t *testing.T) {
+	if len(migrations) < 2 || migrations[1].Name != "0002_im.sql" {
+		t.Fatalf("embedded migrations: want 0001_users.sql then 0002_im.sql, have %v", migrationNames())
+	}
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "m.db")
+	s := open(t, path, Options{})
+	if err := s.migrate(ctx, migrations[:1]); err != nil {
+		t.Fatalf("migrate to version 1: %v", err)
+	}
+	if err := s.CreateUser(ctx, "h", "alice", storage.Credentials{}); err != nil {
+		t.Fatal(err)
+	}
+	if got := versions(t, s); !slices.Equal(got, []int{1}) {
+		t.Fatalf("versions = %v, want [1]", got)
+	}
+	if _, _, err := s.RosterItems(ctx, "h", "alice"); err == nil {
+		t.Fatal("RosterItems works on a version-1 schema")
+	}
+	var applied1 int64
+	if err := s.w.QueryRowContext(ctx, `SELECT applied_at FROM schema_migrations WHERE version = 1`).Scan(&applied1); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	// The new build starts: Open with AutoMigrate, as `meerkat serve` does.
+	s = open(t, path, Options{AutoMigrate: true})
+	want := make([]int, len(migrations))
+	for i := range want {
+		want[i] = i + 1
+	}
+	if got := versions(t, s); !slices.Equal(got, want) {
+		t.Fatalf("versions = %v, want %v", got, want)
+	}
+	var (
+		names    []string
+		applied2 int64
+	)
+	rows, err := s.w.QueryContext(ctx, `SELECT name FROM schema_migrations ORDER BY version`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		names = append(names, n)
+	}
+	rows.Close()
+	if !slices.Equal(names, migrationNames()) {
+		t.Fatalf("recorded %q, want %q", names, migrationNames())
+	}
+	if err := s.w.QueryRowContext(ctx, `SELECT applied_at FROM schema_migrations WHERE version = 1`).Scan(&applied2); err != nil || applied2 != applied1 {
+		t.Fatalf("version 1 was recorded again (applied_at %d, was %d; %v)", applied2, applied1, err)
+	}
+	if ok, err := s.UserExists(ctx, "h", "alice"); err != nil || !ok {
+		t.Fatalf("UserExists after the upgrade = %v, %v", ok, err)
+	}
+	if v, err := s.SetRosterItem(ctx, "h", "alice", storage.RosterItem{JID: "bob@h", Subscription: storage.SubBoth}); err != nil || v != "1" {
+		t.Fatalf("SetRosterItem after the upgrade = %q, %v", v, err)
+	}
+	if err := s.StoreOffline(ctx, "h", "alice", storage.OfflineMessage{From: "bob@h", Stanza: []byte("<message/>")}, 10); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DeleteUser(ctx, "h", "alice"); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := s.CountOffline(ctx, "h", "alice"); err != nil || n != 0 {
+		t.Fatalf("CountOffline after DeleteUser = %d, %v", n, err)
+	}
+	if err := s.Migrate(ctx); err != nil {
+		t.Fatalf("Migrate again: %v", err)
+	}
+}
+
+func migrationNames() []string {
+	var ns []string
+	for _, m := range migrations {
+		ns = append(ns, m.Name)
+	}
+	return ns
+}

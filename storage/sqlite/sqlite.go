@@ -57,6 +57,8 @@ type Store struct {
 
 	getCreds lazyStmt // the login hot path, prepared once on r
 	exists   lazyStmt
+	roster   lazyStmt // RosterItems, read at every login, on r
+	offline  lazyStmt // StoreOffline's insert, on w
 
 	closeOnce sync.Once
 	closeErr  error
@@ -97,6 +99,8 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	s := &Store{path: abs, observe: opts.Observe}
 	s.getCreds.query = qGetCreds
 	s.exists.query = qUserExists
+	s.roster.query = qRosterItems
+	s.offline.query = qStoreOffline
 	// The writer goes first: journal_mode=WAL is stored in the file, and
 	// the readers must find it set. _txlock=immediate takes the write lock
 	// at BEGIN, so a transaction never fails half way for want of it.
@@ -138,10 +142,11 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 
 // dsn builds the driver's URI for the file at abs. The pragmas every
 // connection needs are set here so that a connection database/sql opens
-// later gets them too: busy_timeout, foreign keys (which later tables use to
-// cascade an account's deletion) and synchronous=NORMAL, which in WAL mode
-// survives a crash of the process and costs one fsync per checkpoint
-// instead of one per commit.
+// later gets them too: busy_timeout, foreign keys (enforced, should a
+// migration declare any; account data does not use them, see
+// 0002_im.sql) and synchronous=NORMAL, which in WAL mode survives a crash
+// of the process and costs one fsync per checkpoint instead of one per
+// commit.
 func dsn(abs string, busy time.Duration, extra ...string) string {
 	q := url.Values{}
 	q.Add("_pragma", "busy_timeout("+strconv.FormatInt(busy.Milliseconds(), 10)+")")
@@ -157,7 +162,7 @@ func dsn(abs string, busy time.Duration, extra ...string) string {
 // Close releases the connections. It is safe to call more than once.
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
-		errs := []error{s.getCreds.close(), s.exists.close()}
+		errs := []error{s.getCreds.close(), s.exists.close(), s.roster.close(), s.offline.close()}
 		if s.r != nil {
 			errs = append(errs, s.r.Close())
 		}
@@ -167,6 +172,20 @@ func (s *Store) Close() error {
 		}
 	})
 	return s.closeErr
+}
+
+// inTx runs fn in a transaction on the writer, which _txlock=immediate
+// starts with the write lock held, and commits if fn returns nil.
+func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if err := fn(tx); err != nil {
+		tx.Rollback()
+		return err
+	}
+	return tx.Commit()
 }
 
 // done reports one finished operation to the observer. It takes the error
@@ -181,8 +200,13 @@ func (s *Store) done(op string, start time.Time, err *error) {
 // fail turns a driver error into the storage contract's errors: a
 // uniqueness violation is storage.ErrExists and a missing row
 // storage.ErrNotFound, bare so that errors.Is is cheap on the login path.
-// Anything else is wrapped with the operation's name.
+// The contract's own errors, returned from inside a transaction, pass
+// through bare too. Anything else is wrapped with the operation's name.
 func fail(op string, err error) error {
+	switch err {
+	case storage.ErrNotFound, storage.ErrExists, storage.ErrLimit:
+		return err
+	}
 	if errors.Is(err, sql.ErrNoRows) {
 		return storage.ErrNotFound
 	}

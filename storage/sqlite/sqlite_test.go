@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -154,4 +155,48 @@ func TestObserve(t *testing.T) {
 func BenchmarkCredentialsGet(b *testing.B) {
 	s := open(b, filepath.Join(b.TempDir(), "m.db"), Options{AutoMigrate: true})
 	storagetest.BenchmarkCredentialsGet(b, s)
+}
+
+func TestObserveEveryOperation(t *testing.T) {
+	storagetest.RunObserve(t, func(t *testing.T, obs storage.Observer) storage.Store {
+		return open(t, filepath.Join(t.TempDir(), "m.db"), Options{AutoMigrate: true, Observe: obs})
+	})
+}
+
+// TestUserTablesComplete keeps DeleteUser honest: every table with a
+// username column (other than users) must be in userTables, and every
+// listed table must exist.
+func TestUserTablesComplete(t *testing.T) {
+	s := open(t, filepath.Join(t.TempDir(), "m.db"), Options{AutoMigrate: true})
+	rows, err := s.r.QueryContext(t.Context(), `SELECT m.name FROM sqlite_schema AS m, pragma_table_info(m.name) AS c
+		WHERE m.type = 'table' AND c.name = 'username' AND m.name <> 'users' ORDER BY m.name`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var got []string
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, n)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	want := slices.Sorted(slices.Values(userTables))
+	if !slices.Equal(got, want) {
+		t.Fatalf("tables with a username column: %q\nuserTables: %q", got, want)
+	}
+}
+
+func BenchmarkRosterItems(b *testing.B) {
+	s := open(b, filepath.Join(b.TempDir(), "m.db"), Options{AutoMigrate: true})
+	storagetest.BenchmarkRosterItems(b, s)
+}
+
+func BenchmarkStoreOffline(b *testing.B) {
+	s := open(b, filepath.Join(b.TempDir(), "m.db"), Options{AutoMigrate: true})
+	storagetest.BenchmarkStoreOffline(b, s)
 }

@@ -2,6 +2,8 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
+	"fmt"
 	"time"
 
 	"github.com/meerkat-xmpp/meerkat/storage"
@@ -46,17 +48,42 @@ func (s *Store) CreateUser(ctx context.Context, host, username string, c storage
 	return nil
 }
 
-// DeleteUser removes an account; storage.ErrNotFound if it is not there.
+// userTables are the tables holding data of an account besides users, all
+// keyed by (host, username). DeleteUser empties them for the account; a
+// test checks that every table with a username column is listed.
+var userTables = []string{
+	"roster_items",
+	"roster_versions",
+	"offline_messages",
+	"vcards",
+	"private_xml",
+	"blocklist",
+	"last_activity",
+}
+
+// DeleteUser removes an account and everything stored for it in one
+// transaction; storage.ErrNotFound, changing nothing, if it is not there.
 func (s *Store) DeleteUser(ctx context.Context, host, username string) (err error) {
 	defer s.done(storage.OpUserDelete, time.Now(), &err)
-	res, err := s.w.ExecContext(ctx, qDeleteUser, host, username)
+	err = s.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, qDeleteUser, host, username)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n == 0 {
+			return storage.ErrNotFound
+		}
+		for _, table := range userTables {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM `+table+` WHERE host = ? AND username = ?`, host, username); err != nil {
+				return fmt.Errorf("%s: %w", table, err)
+			}
+		}
+		return nil
+	})
 	if err != nil {
 		return fail("delete user", err)
-	}
-	if n, err := res.RowsAffected(); err != nil {
-		return fail("delete user", err)
-	} else if n == 0 {
-		return storage.ErrNotFound
 	}
 	return nil
 }

@@ -8,9 +8,12 @@
 //		})
 //	}
 //
-// Run groups its tests by concern (Users today; roster, offline and the
-// others as they arrive), so a new interface adds one file here and every
-// backend is held to it at once.
+// Run groups its tests by concern (Users, Roster, Offline, VCards,
+// PrivateXML, Blocklists, LastActivity, and what spans them: account
+// deletion, restart, canceled contexts), so a new interface adds one file
+// here and every backend is held to it at once. RunObserve checks that a
+// backend reports every operation to its Observer, and the Benchmark
+// functions measure the hot paths.
 package storagetest
 
 import (
@@ -38,6 +41,29 @@ func Run(t *testing.T, f Factory) {
 		t.Fatal("storagetest: Factory needs both New and Reopen")
 	}
 	t.Run("Users", func(t *testing.T) { runUsers(t, f) })
+	t.Run("Roster", func(t *testing.T) { runRoster(t, f) })
+	t.Run("Offline", func(t *testing.T) { runOffline(t, f) })
+	t.Run("VCards", func(t *testing.T) { runEach(t, f, vcardTests) })
+	t.Run("PrivateXML", func(t *testing.T) { runEach(t, f, privateTests) })
+	t.Run("Blocklists", func(t *testing.T) { runEach(t, f, blocklistTests) })
+	t.Run("LastActivity", func(t *testing.T) { runEach(t, f, lastActivityTests) })
+	t.Run("Account", func(t *testing.T) { runAccount(t, f) })
 	t.Run("Migrate", func(t *testing.T) { runMigrate(t, f) })
 	t.Run("Restart", func(t *testing.T) { runRestart(t, f) })
+}
+
+// namedTest is one contract test on a fresh store.
+type namedTest struct {
+	name string
+	fn   func(t *testing.T, s storage.Store)
+}
+
+// runEach runs each test in parallel, on its own store from f.New.
+func runEach(t *testing.T, f Factory, tests []namedTest) {
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			tc.fn(t, f.New(t))
+		})
+	}
 }
