@@ -78,6 +78,10 @@ func (h *Host) Logger() *slog.Logger { return h.log }
 // Registerer is where the module registers its Prometheus collectors.
 func (h *Host) Registerer() prometheus.Registerer { return h.deps.Registerer }
 
+// Disco is the node's disco registry, read by the module that answers
+// service discovery and computes the XEP-0115 caps hash.
+func (h *Host) Disco() *Disco { return h.deps.Disco }
+
 // Hosts are the domains this node serves.
 func (h *Host) Hosts() []string { return h.deps.Hosts }
 

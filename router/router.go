@@ -308,6 +308,11 @@ func (r *Router) toServer(ctx context.Context, k stanza.Kind, el *stream.Element
 	// claim them.
 }
 
+// UserExists reports whether the local account bare exists, as the
+// UserDirectory says (true without one, and when the lookup fails): for
+// modules that must not keep state for accounts that are not there.
+func (r *Router) UserExists(ctx context.Context, bare jid.JID) bool { return r.exists(ctx, bare) }
+
 func (r *Router) exists(ctx context.Context, bare jid.JID) bool {
 	if r.users == nil {
 		return true

@@ -29,8 +29,8 @@ type Options struct {
 	CB string
 	// Direct starts TLS at connect (XEP-0368); NoTLS skips STARTTLS.
 	Direct, NoTLS bool
-	Resource string
-	Timeout  time.Duration // per expected element; default 5s
+	Resource      string
+	Timeout       time.Duration // per expected element; default 5s
 }
 
 // Client is one test connection.
@@ -121,19 +121,7 @@ func (c *Client) Login() error {
 		return err
 	}
 	if !c.opts.Direct && !c.opts.NoTLS {
-		c.SendRaw("<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>")
-		el, err := c.NextElement()
-		if err != nil {
-			return err
-		}
-		if !el.Is(stream.NSTLS, "proceed") {
-			return fmt.Errorf("starttls: %s", el)
-		}
-		if err := c.tlsHandshake(); err != nil {
-			return err
-		}
-		c.dec.Reset(c.conn)
-		if err := c.Open(); err != nil {
+		if err := c.StartTLS(); err != nil {
 			return err
 		}
 	}
@@ -159,6 +147,24 @@ func (c *Client) Login() error {
 	}
 	c.JID = j
 	return nil
+}
+
+// StartTLS runs STARTTLS on an opened stream, then opens the new stream
+// (for tests that act between TLS and SASL, such as XEP-0077 registration).
+func (c *Client) StartTLS() error {
+	c.SendRaw("<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>")
+	el, err := c.NextElement()
+	if err != nil {
+		return err
+	}
+	if !el.Is(stream.NSTLS, "proceed") {
+		return fmt.Errorf("starttls: %s", el)
+	}
+	if err := c.tlsHandshake(); err != nil {
+		return err
+	}
+	c.dec.Reset(c.conn)
+	return c.Open()
 }
 
 // AuthError is a SASL <failure/>, carrying its condition.
