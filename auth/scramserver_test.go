@@ -122,7 +122,8 @@ func TestSCRAMFailures(t *testing.T) {
 			client: with(func(c *scram.ClientConfig) { c.Authzid = "alice@example.com/res" })},
 		{name: "authzid other domain", ci: plain, stage: 1, condition: InvalidAuthzid,
 			client: with(func(c *scram.ClientConfig) { c.Authzid = "alice@example.net" })},
-		{name: "gs2 y while PLUS is offered", ci: secure, stage: 1, condition: NotAuthorized,
+		{name: "gs2 y while PLUS is offered, strict", ci: secure, stage: 1, condition: NotAuthorized,
+			cfg:    Config{RejectCBDowngrade: true},
 			client: with(func(c *scram.ClientConfig) { c.BindingSupported = true })},
 		{name: "bad base64 in c", ci: plain, stage: 2, condition: MalformedRequest, client: alice,
 			tamper: func(st int, m []byte) []byte {
@@ -269,6 +270,8 @@ func TestSCRAMAccepted(t *testing.T) {
 		{name: "authzid localpart", ci: ConnInfo{Host: testHost},
 			client: func(c *scram.ClientConfig) { c.Authzid = "alice" }},
 		{name: "gs2 y without TLS", ci: ConnInfo{Host: testHost},
+			client: func(c *scram.ClientConfig) { c.BindingSupported = true }},
+		{name: "gs2 y while PLUS is offered, default", ci: tls13.connInfo(),
 			client: func(c *scram.ClientConfig) { c.BindingSupported = true }},
 		{name: "gs2 y when PLUS is disabled", ci: tls13.connInfo(),
 			cfg:    Config{Mechanisms: []string{SCRAMSHA256}},

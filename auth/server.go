@@ -90,6 +90,14 @@ type Config struct {
 	// Iterations is the PBKDF2 count of fake salts; 0 means 4096. Set it
 	// to the count accounts are created with, or fake users stand out.
 	Iterations int
+	// RejectCBDowngrade fails a SCRAM exchange whose GS2 flag is "y" (the
+	// client can bind but saw no -PLUS) while -PLUS is on offer, as RFC 5802
+	// §6 words it. It is off by default: the clients that send "y" today
+	// support only tls-unique (slixmpp up to 1.8, for one), which TLS 1.3
+	// does not define and Meerkat therefore never offers, so they could not
+	// bind anyway; clients that support tls-exporter or tls-server-end-point
+	// see them in XEP-0440 and use -PLUS.
+	RejectCBDowngrade bool
 }
 
 // Validate reports unknown mechanism names and a negative iteration count.
@@ -115,6 +123,7 @@ type Server struct {
 	iterations int
 	src        CredentialSource
 	certs      certCache
+	rejectY    bool // Config.RejectCBDowngrade
 
 	// serverNonce, when set by tests, replaces the random server nonce.
 	serverNonce string
@@ -123,7 +132,7 @@ type Server struct {
 // NewServer returns a Server that reads keys from src. Unknown names in
 // cfg.Mechanisms are ignored (Config.Validate reports them).
 func NewServer(cfg Config, src CredentialSource) *Server {
-	s := &Server{src: src, iterations: cfg.Iterations}
+	s := &Server{src: src, iterations: cfg.Iterations, rejectY: cfg.RejectCBDowngrade}
 	if s.iterations <= 0 {
 		s.iterations = scram.DefaultIterations
 	}
@@ -250,7 +259,7 @@ func (s *Server) Start(mech string, ci ConnInfo) (Exchange, error) {
 	if m.plus && !canBind {
 		return nil, fail(InvalidMechanism, "")
 	}
-	return &scramExchange{s: s, m: m, ci: ci, plusOffered: canBind && s.plusAllowed()}, nil
+	return &scramExchange{s: s, m: m, ci: ci, plusOffered: canBind && s.plusAllowed() && s.rejectY}, nil
 }
 
 // Exchange is one SASL exchange, driven by the session until done or a

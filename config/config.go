@@ -202,6 +202,12 @@ type Auth struct {
 	// changed passwords. Existing passwords keep their count until they
 	// change. Key: scram_iterations. Default: 4096. Minimum: 4096.
 	SCRAMIterations int `toml:"scram_iterations"`
+	// RejectCBDowngrade fails SCRAM logins whose GS2 flag says "I could
+	// bind a channel but saw no -PLUS" while -PLUS is offered (RFC 5802 §6,
+	// strictly read). Off by default: clients that send it today support
+	// only tls-unique, which TLS 1.3 lacks and Meerkat never offers.
+	// Key: reject_cb_downgrade. Default: false.
+	RejectCBDowngrade bool `toml:"reject_cb_downgrade"`
 	// Backend is where credentials are kept: "internal" (in the storage
 	// database) is the only one for now. Key: backend. Default: "internal".
 	Backend string `toml:"backend"`

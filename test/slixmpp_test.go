@@ -25,3 +25,16 @@ func TestSlixmppChat(t *testing.T) {
 		t.Fatalf("slixmpp chat failed: %v\n%s", err, out)
 	}
 }
+
+// TestSlixmppIM: roster add, subscription approval, presence on both
+// sides, an offline message delivered at login and a vCard round trip, all
+// driven by python3-slixmpp against the default module set.
+func TestSlixmppIM(t *testing.T) {
+	need(t, "python3-slixmpp ("+debianPython+")", haveSlixmpp())
+	s := startMeerkat(t, "s3cret-pass", "romeo@localhost", "juliet@localhost")
+	out, err := runWithTimeout(t, 90*time.Second, debianPython, "slixmpp/im.py",
+		"127.0.0.1", strconv.Itoa(s.c2s), "s3cret-pass", "romeo@localhost", "juliet@localhost")
+	if err != nil || !strings.Contains(out, "OK") {
+		t.Fatalf("slixmpp IM failed: %v\n%s", err, out)
+	}
+}

@@ -177,8 +177,13 @@ func cmdConfig(args []string, stdout io.Writer) error {
 	if len(args) != 2 || args[0] != "check" {
 		return usageError{errors.New("usage: meerkat config check FILE")}
 	}
-	if _, err := config.Load(args[1]); err != nil {
+	cfg, err := config.Load(args[1])
+	if err != nil {
 		return usageError{err}
+	}
+	// Module tables are checked by the modules themselves, without starting.
+	if _, err := buildModules(cfg); err != nil {
+		return err
 	}
 	fmt.Fprintf(stdout, "%s: ok\n", args[1])
 	return nil

@@ -22,6 +22,7 @@ import (
 	"github.com/meerkat-xmpp/meerkat/config"
 	"github.com/meerkat-xmpp/meerkat/internal/selfsigned"
 	"github.com/meerkat-xmpp/meerkat/metrics"
+	"github.com/meerkat-xmpp/meerkat/module"
 	"github.com/meerkat-xmpp/meerkat/router"
 	"github.com/meerkat-xmpp/meerkat/storage"
 	"github.com/meerkat-xmpp/meerkat/storage/postgres"
@@ -37,6 +38,7 @@ type node struct {
 	reg    *prometheus.Registry
 	store  storage.Store
 	router *router.Router
+	mods   *module.Set
 	c2s    *c2s.Server
 	http   *http.Server
 	ready  atomic.Bool
@@ -55,6 +57,10 @@ func openStore(ctx context.Context, cfg *config.Config, obs func(string, time.Du
 }
 
 func startNode(ctx context.Context, cfg *config.Config, log *slog.Logger) (n *node, err error) {
+	mods, err := buildModules(cfg)
+	if err != nil {
+		return nil, err
+	}
 	n = &node{cfg: cfg, log: log, reg: metrics.NewRegistry(version())}
 	defer func() {
 		if err != nil {
@@ -80,8 +86,15 @@ func startNode(ctx context.Context, cfg *config.Config, log *slog.Logger) (n *no
 		Hosts: cfg.General.Hosts, Users: n.store, Logger: log.With("component", "router"),
 		Metrics: router.NewMetrics(n.reg),
 	})
+	n.mods = module.NewSet(module.Deps{
+		Router: n.router, Store: n.store, Logger: log, Registerer: n.reg, Hosts: cfg.General.Hosts,
+	})
+	if err := n.mods.Start(ctx, mods); err != nil {
+		return nil, err
+	}
 	authSrv := auth.NewServer(auth.Config{
 		Mechanisms: cfg.Auth.Mechanisms, FakeSaltSecret: secret, Iterations: cfg.Auth.SCRAMIterations,
+		RejectCBDowngrade: cfg.Auth.RejectCBDowngrade,
 	}, n.store)
 	n.c2s = c2s.NewServer(c2s.Deps{
 		Router: n.router, Auth: authSrv, TLS: tlsCfg, Logger: log.With("component", "c2s"),
@@ -148,6 +161,11 @@ func (n *node) stop(ctx context.Context) {
 	}
 	if n.http != nil {
 		n.http.Shutdown(ctx)
+	}
+	if n.mods != nil {
+		if err := n.mods.Stop(ctx); err != nil {
+			n.log.Warn("modules did not stop cleanly", "err", err)
+		}
 	}
 	if n.store != nil {
 		n.store.Close()

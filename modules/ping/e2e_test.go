@@ -1,0 +1,100 @@
+package ping_test
+
+import (
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/meerkat-xmpp/meerkat/internal/xmpptest"
+	"github.com/meerkat-xmpp/meerkat/modules/ping"
+	"github.com/meerkat-xmpp/meerkat/router"
+	"github.com/meerkat-xmpp/meerkat/stream"
+)
+
+func start(t *testing.T, cfg ping.Config) *testServer {
+	t.Helper()
+	m, err := ping.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return startServer(t, m)
+}
+
+func isPing(el *stream.Element) bool {
+	return el.Local == "iq" && el.Attr("type") == "get" && el.Child(ping.NS, "ping") != nil
+}
+
+func TestAnswerPings(t *testing.T) {
+	srv := start(t, ping.Config{}) // server pings off
+	for _, target := range []router.Target{router.TargetServer, router.TargetAccount} {
+		if f := srv.disco.Features(target); !slices.Contains(f, ping.NS) {
+			t.Fatalf("%s features %v", target, f)
+		}
+	}
+	a := srv.login(t, "alice", "")
+	b := srv.login(t, "bob", "")
+	tests := []struct {
+		name   string
+		c      *xmpptest.Client
+		stanza string
+		cond   string
+	}{
+		{"server", a, "<iq type='get' id='p1' to='localhost'><ping xmlns='urn:xmpp:ping'/></iq>", ""},
+		{"own account", a, "<iq type='get' id='p1'><ping xmlns='urn:xmpp:ping'/></iq>", ""},
+		{"other account", b, "<iq type='get' id='p1' to='alice@localhost'><ping xmlns='urn:xmpp:ping'/></iq>", ""},
+		{"set", a, "<iq type='set' id='p1' to='localhost'><ping xmlns='urn:xmpp:ping'/></iq>", "bad-request"},
+		{"unknown user", a, "<iq type='get' id='p1' to='nobody@localhost'><ping xmlns='urn:xmpp:ping'/></iq>", "service-unavailable"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			el := exchange(tc.c, "p1", tc.stanza)
+			if tc.cond != "" {
+				checkError(t, el, tc.cond)
+				return
+			}
+			if checkResult(t, el) != nil {
+				t.Fatalf("result with payload: %s", el)
+			}
+		})
+	}
+	if got := counter(t, srv.registry, "meerkat_ping_requests_total", nil); got != 3 {
+		t.Fatalf("requests_total = %v, want 3", got)
+	}
+}
+
+// TestIdleClients runs server pings with short durations: a client that
+// answers stays connected, one that does not is cut off.
+func TestIdleClients(t *testing.T) {
+	srv := start(t, ping.Config{Interval: 200 * time.Millisecond, Timeout: 200 * time.Millisecond, KickOnTimeout: true})
+	good := srv.login(t, "alice", "good")
+	mute := srv.login(t, "bob", "mute")
+
+	start := time.Now()
+	for range 3 {
+		p := good.Expect(isPing)
+		if p.Attr("from") != "localhost" || p.Attr("to") != good.JID {
+			t.Fatalf("ping %s", p)
+		}
+		good.Send("<iq type='result' id='" + p.Attr("id") + "' to='localhost'/>")
+	}
+	// Three pings need three idle intervals.
+	if d := time.Since(start); d < 3*200*time.Millisecond {
+		t.Fatalf("three pings in %v, faster than the interval allows", d)
+	}
+	// The silent one got a ping, did not answer and was cut off.
+	mute.Expect(isPing)
+	mute.ExpectStreamError("connection-timeout")
+
+	// The answering client is still there, and its answers never reached
+	// the router (they would have been counted as requests otherwise).
+	checkResult(t, exchange(good, "last", "<iq type='get' id='last' to='localhost'><ping xmlns='urn:xmpp:ping'/></iq>"))
+	if got := counter(t, srv.registry, "meerkat_ping_timeouts_total", nil); got < 1 {
+		t.Fatalf("timeouts_total = %v", got)
+	}
+	if got := counter(t, srv.registry, "meerkat_ping_answers_total", nil); got < 3 {
+		t.Fatalf("answers_total = %v, want at least 3", got)
+	}
+	if got := counter(t, srv.registry, "meerkat_ping_requests_total", nil); got != 1 {
+		t.Fatalf("requests_total = %v, want 1", got)
+	}
+}
