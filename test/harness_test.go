@@ -68,15 +68,35 @@ type server struct {
 	bin, config string
 	c2s, tls    int
 	http        int
-	log         *bytes.Buffer
+	log         *syncBuffer
 	cmd         *exec.Cmd
+	exited      bool // a test already waited for the process
+}
+
+// syncBuffer is a bytes.Buffer safe for the process's writes and the
+// test's reads.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
 
 // startMeerkat writes a config with fresh ports and data folder, adds the
 // users (all with password), and runs `meerkat serve` until the test ends.
 func startMeerkat(t *testing.T, password string, users ...string) *server {
 	t.Helper()
-	s := &server{bin: meerkatBin(t), c2s: freePort(t), tls: freePort(t), http: freePort(t), log: new(bytes.Buffer)}
+	s := &server{bin: meerkatBin(t), c2s: freePort(t), tls: freePort(t), http: freePort(t), log: new(syncBuffer)}
 	dir := t.TempDir()
 	s.config = filepath.Join(dir, "meerkat.toml")
 	cfg := fmt.Sprintf(`[general]
@@ -109,6 +129,9 @@ level = "debug"
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
+		if s.exited {
+			return
+		}
 		s.cmd.Process.Signal(os.Interrupt)
 		done := make(chan error, 1)
 		go func() { done <- s.cmd.Wait() }()
