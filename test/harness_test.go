@@ -96,6 +96,13 @@ func (s *syncBuffer) String() string {
 // users (all with password), and runs `meerkat serve` until the test ends.
 func startMeerkat(t *testing.T, password string, users ...string) *server {
 	t.Helper()
+	return startMeerkatWith(t, "", password, users...)
+}
+
+// startMeerkatWith is startMeerkat with extra TOML appended to the config
+// (for example a [storage] section).
+func startMeerkatWith(t *testing.T, extra, password string, users ...string) *server {
+	t.Helper()
 	s := &server{bin: meerkatBin(t), c2s: freePort(t), tls: freePort(t), http: freePort(t), log: new(syncBuffer)}
 	dir := t.TempDir()
 	s.config = filepath.Join(dir, "meerkat.toml")
@@ -116,7 +123,7 @@ address = "127.0.0.1:%d"
 
 [log]
 level = "debug"
-`, filepath.Join(dir, "data"), s.c2s, s.tls, s.http)
+`, filepath.Join(dir, "data"), s.c2s, s.tls, s.http) + extra
 	if err := os.WriteFile(s.config, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}

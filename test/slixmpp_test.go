@@ -1,11 +1,14 @@
 package test
 
 import (
+	"fmt"
 	"os/exec"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/meerkat-xmpp/meerkat/internal/testpg"
 )
 
 const debianPython = "/usr/bin/python3"
@@ -30,8 +33,19 @@ func TestSlixmppChat(t *testing.T) {
 // sides, an offline message delivered at login and a vCard round trip, all
 // driven by python3-slixmpp against the default module set.
 func TestSlixmppIM(t *testing.T) {
-	need(t, "python3-slixmpp ("+debianPython+")", haveSlixmpp())
-	s := startMeerkat(t, "s3cret-pass", "romeo@localhost", "juliet@localhost")
+	for _, backend := range []string{"sqlite", "postgres"} {
+		t.Run(backend, func(t *testing.T) {
+			need(t, "python3-slixmpp ("+debianPython+")", haveSlixmpp())
+			extra := ""
+			if backend == "postgres" {
+				extra = fmt.Sprintf("\n[storage]\nbackend = \"postgres\"\n\n[storage.postgres]\ndsn = %q\n", testpg.DSN(t))
+			}
+			slixmppIM(t, startMeerkatWith(t, extra, "s3cret-pass", "romeo@localhost", "juliet@localhost"))
+		})
+	}
+}
+
+func slixmppIM(t *testing.T, s *server) {
 	out, err := runWithTimeout(t, 90*time.Second, debianPython, "slixmpp/im.py",
 		"127.0.0.1", strconv.Itoa(s.c2s), "s3cret-pass", "romeo@localhost", "juliet@localhost")
 	if err != nil || !strings.Contains(out, "OK") {
