@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"runtime/debug"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -112,6 +113,14 @@ func (s *session) serve(ctx context.Context) {
 	s.deadline = time.Now().Add(s.lis.cfg.HandshakeTimeout)
 	s.srv.metrics.connections.WithLabelValues(s.lis.transport).Inc()
 	defer s.cleanup()
+	defer func() {
+		// A bug in session code must cost one session, never the process
+		// (net/http does the same for handlers).
+		if p := recover(); p != nil {
+			s.log.Error("session panicked", "panic", p, "stack", string(debug.Stack()))
+			s.fail(stream.E(stream.InternalServerError, ""))
+		}
+	}()
 
 	if s.lis.cfg.Mode == ModeDirect {
 		if err := s.handshakeTLS(); err != nil {
