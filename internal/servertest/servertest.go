@@ -3,15 +3,21 @@
 // SQLite store with a few users, and the modules under test, started
 // through module.Set as the server binary does. Tests speak XMPP to it over
 // real sockets with internal/xmpptest.
+//
+// It also holds what module tests share besides the server: stanza
+// matchers and checks (xmpp.go, stanza.go), in-memory stores
+// (memroster.go), and the checks of configuration examples, READMEs and
+// metrics (examples.go, metrics.go).
 package servertest
 
 import (
 	"context"
 	"crypto/tls"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/meerkat-xmpp/meerkat/auth"
 	"github.com/meerkat-xmpp/meerkat/c2s"
@@ -21,7 +27,6 @@ import (
 	"github.com/meerkat-xmpp/meerkat/router"
 	"github.com/meerkat-xmpp/meerkat/storage"
 	"github.com/meerkat-xmpp/meerkat/storage/sqlite"
-	"github.com/meerkat-xmpp/meerkat/stream"
 )
 
 // Password is every test user's password.
@@ -40,20 +45,25 @@ type Options struct {
 
 // Server is a running test server.
 type Server struct {
-	Addr   string // the STARTTLS listener
-	Router *router.Router
-	Store  storage.Store
-	C2S    *c2s.Server
+	Addr     string               // the STARTTLS listener, host:port
+	Router   *router.Router       // routes between sessions and modules
+	Store    storage.Store        // the SQLite store behind auth and the modules
+	C2S      *c2s.Server          // the client listener
+	Disco    *module.Disco        // what the modules advertise
+	Registry *prometheus.Registry // where the modules register their metrics
 }
 
-// Start runs a server for the test and stops it at cleanup.
+// Start runs a server for the test and stops it at cleanup, failing the
+// test if a module does not stop cleanly.
 func Start(t testing.TB, o Options) *Server {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
 	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "meerkat.db"), sqlite.Options{AutoMigrate: true})
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { db.Close() })
 	users := o.Users
 	if users == nil {
 		users = []string{"alice", "bob", "carol"}
@@ -67,7 +77,6 @@ func Start(t testing.TB, o Options) *Server {
 			t.Fatal(err)
 		}
 	}
-	var store storage.Store = db
 	certPEM, keyPEM, err := selfsigned.Generate([]string{Host}, time.Hour)
 	if err != nil {
 		t.Fatal(err)
@@ -77,12 +86,20 @@ func Start(t testing.TB, o Options) *Server {
 		t.Fatal(err)
 	}
 	r := router.New(router.Options{Hosts: []string{Host}, Users: db})
-	set := module.NewSet(module.Deps{Router: r, Store: store, Hosts: []string{Host}})
+	reg := prometheus.NewRegistry()
+	set := module.NewSet(module.Deps{Router: r, Store: db, Registerer: reg, Hosts: []string{Host}})
+	var mods []module.Module
 	if o.Modules != nil {
-		if err := set.Start(ctx, o.Modules(t)); err != nil {
-			t.Fatal(err)
-		}
+		mods = o.Modules(t)
 	}
+	if err := set.Start(ctx, mods); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := within5s(set.Stop); err != nil {
+			t.Errorf("stopping modules: %v", err)
+		}
+	})
 	a := auth.NewServer(auth.Config{FakeSaltSecret: []byte("test secret for fake salts......")}, db)
 	srv := c2s.NewServer(c2s.Deps{Router: r, Auth: a, TLS: &tls.Config{Certificates: []tls.Certificate{cert}}})
 	addr, err := srv.Listen(ctx, c2s.ListenerConfig{Address: "127.0.0.1:0", Mode: c2s.ModeStartTLS,
@@ -90,45 +107,26 @@ func Start(t testing.TB, o Options) *Server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		sctx, c := context.WithTimeout(context.Background(), 5*time.Second)
-		defer c()
-		srv.Shutdown(sctx)
-		set.Stop(sctx)
-		cancel()
-		db.Close()
-	})
-	return &Server{Addr: addr.String(), Router: r, Store: store, C2S: srv}
+	t.Cleanup(func() { within5s(srv.Shutdown) })
+	return &Server{Addr: addr.String(), Router: r, Store: db, C2S: srv, Disco: set.Disco(), Registry: reg}
 }
 
-// Login connects user with the given resource ("" lets the server pick).
+// StartModules is Start with the default users and mods.
+func StartModules(t testing.TB, mods ...module.Module) *Server {
+	t.Helper()
+	return Start(t, Options{Modules: func(testing.TB) []module.Module { return mods }})
+}
+
+// within5s runs a shutdown step with a five-second deadline.
+func within5s(stop func(context.Context) error) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	return stop(ctx)
+}
+
+// Login connects user over STARTTLS with SCRAM-SHA-256 and binds resource
+// ("" lets the server pick one).
 func (s *Server) Login(t testing.TB, user, resource string) *xmpptest.Client {
 	t.Helper()
 	return xmpptest.Dial(t, s.Addr, xmpptest.Options{User: user, Password: Password, Mech: "SCRAM-SHA-256", Resource: resource})
-}
-
-// Bare returns the bare part of a JID string.
-func Bare(j string) string { b, _, _ := strings.Cut(j, "/"); return b }
-
-// Presence matches a presence stanza of type typ ("" for available) from
-// the JID from.
-func Presence(from, typ string) func(*stream.Element) bool {
-	return func(el *stream.Element) bool {
-		return el.Local == "presence" && el.Attr("from") == from && el.Attr("type") == typ
-	}
-}
-
-// IQ matches the IQ with the given id.
-func IQ(id string) func(*stream.Element) bool {
-	return func(el *stream.Element) bool { return el.Local == "iq" && el.Attr("id") == id }
-}
-
-// ErrorCondition returns the defined condition of a stanza error, or "".
-func ErrorCondition(el *stream.Element) string {
-	for c := range el.Child(el.Space, "error").Elements() {
-		if c.Space == stream.NSStanzaErr && c.Local != "text" {
-			return c.Local
-		}
-	}
-	return ""
 }

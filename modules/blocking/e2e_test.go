@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/meerkat-xmpp/meerkat/internal/servertest"
 	"github.com/meerkat-xmpp/meerkat/internal/xmpptest"
 	"github.com/meerkat-xmpp/meerkat/modules/blocking"
 	"github.com/meerkat-xmpp/meerkat/router"
@@ -14,13 +15,13 @@ import (
 	"github.com/meerkat-xmpp/meerkat/stream"
 )
 
-func start(t *testing.T) *testServer {
+func start(t *testing.T) *servertest.Server {
 	t.Helper()
 	m, err := blocking.New(blocking.DefaultConfig())
 	if err != nil {
 		t.Fatal(err)
 	}
-	return startServer(t, m)
+	return servertest.StartModules(t, m)
 }
 
 func items(el *stream.Element) []string {
@@ -58,34 +59,34 @@ func isPush(op string) func(*stream.Element) bool {
 func TestBlockingCommand(t *testing.T) {
 	srv := start(t)
 	ctx := context.Background()
-	if f := srv.disco.Features(router.TargetServer); !slices.Contains(f, blocking.NS) {
+	if f := srv.Disco.Features(router.TargetServer); !slices.Contains(f, blocking.NS) {
 		t.Fatalf("server features %v lack %s", f, blocking.NS)
 	}
 	// bob may see alice's presence (XEP-0191 §3.3 sends him unavailable).
-	if _, err := srv.store.(storage.Roster).SetRosterItem(ctx, "localhost", "alice",
+	if _, err := srv.Store.(storage.Roster).SetRosterItem(ctx, "localhost", "alice",
 		storage.RosterItem{JID: "bob@localhost", Subscription: storage.SubBoth}); err != nil {
 		t.Fatal(err)
 	}
-	desk := srv.login(t, "alice", "desk")
-	phone := srv.login(t, "alice", "phone")
-	bob := srv.login(t, "bob", "b")
-	carol1 := srv.login(t, "carol", "one")
-	carol2 := srv.login(t, "carol", "two")
+	desk := srv.Login(t, "alice", "desk")
+	phone := srv.Login(t, "alice", "phone")
+	bob := srv.Login(t, "bob", "b")
+	carol1 := srv.Login(t, "carol", "one")
+	carol2 := srv.Login(t, "carol", "two")
 	available(bob)
 	available(desk)
 	available(phone)
 
 	// §3.2: the list starts empty; desk asks for it and so gets pushes.
-	res := exchange(desk, "l1", "<iq type='get' id='l1'><blocklist xmlns='urn:xmpp:blocking'/></iq>")
-	if p := checkResult(t, res); !p.Is(blocking.NS, "blocklist") || len(items(p)) != 0 {
+	res := servertest.Exchange(desk, "l1", "<iq type='get' id='l1'><blocklist xmlns='urn:xmpp:blocking'/></iq>")
+	if p := servertest.CheckResult(t, res); !p.Is(blocking.NS, "blocklist") || len(items(p)) != 0 {
 		t.Fatalf("initial list: %s", res)
 	}
 	// Someone else cannot read or change it.
-	checkError(t, exchange(bob, "x1",
+	servertest.CheckError(t, servertest.Exchange(bob, "x1",
 		"<iq type='get' id='x1' to='alice@localhost'><blocklist xmlns='urn:xmpp:blocking'/></iq>"), "forbidden")
-	checkError(t, exchange(desk, "x2",
+	servertest.CheckError(t, servertest.Exchange(desk, "x2",
 		"<iq type='set' id='x2'><block xmlns='urn:xmpp:blocking'/></iq>"), "bad-request")
-	checkError(t, exchange(desk, "x3",
+	servertest.CheckError(t, servertest.Exchange(desk, "x3",
 		"<iq type='set' id='x3'><block xmlns='urn:xmpp:blocking'><item jid='a@b@c'/></block></iq>"), "jid-malformed")
 
 	// §3.3: block bob and one resource of carol.
@@ -97,7 +98,7 @@ func TestBlockingCommand(t *testing.T) {
 	if push.Attr("to") != desk.JID || push.Attr("from") != "alice@localhost" {
 		t.Fatalf("push addressed from %q to %q", push.Attr("from"), push.Attr("to"))
 	}
-	checkResult(t, desk.Expect(withID("b1")))
+	servertest.CheckResult(t, desk.Expect(servertest.ID("b1")))
 	// bob hears alice go offline, from each available resource.
 	var gone []string
 	for range 2 {
@@ -128,8 +129,8 @@ func TestBlockingCommand(t *testing.T) {
 	for _, tc := range tests {
 		t.Run("inbound "+tc.name, func(t *testing.T) {
 			bob.Send(tc.send)
-			el := bob.Expect(withID(tc.id))
-			if el.Attr("type") != "error" || errorCondition(el) != "service-unavailable" {
+			el := bob.Expect(servertest.ID(tc.id))
+			if el.Attr("type") != "error" || servertest.ErrorCondition(el) != "service-unavailable" {
 				t.Fatalf("got %s, want service-unavailable", el)
 			}
 		})
@@ -138,26 +139,26 @@ func TestBlockingCommand(t *testing.T) {
 	bob.Send("<presence type='subscribe' to='alice@localhost'/>")
 	bob.Send("<iq type='result' id='r1' to='" + desk.JID + "'/>")
 	bob.Send("<message id='e1' type='error' to='" + desk.JID + "'><error type='cancel'><gone xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></message>")
-	syncWith(t, bob)
+	servertest.Sync(t, bob, "sync")
 	carol2.Send("<message id='mk2' to='" + desk.JID + "'><body>marker</body></message>")
 	if el := desk.Expect(func(el *stream.Element) bool {
 		return isMessage(el) || strings.HasPrefix(el.Attr("from"), "bob@")
 	}); el.Attr("id") != "mk2" {
 		t.Fatalf("desk got %s from a blocked JID", el)
 	}
-	if got := counter(t, srv.registry, "meerkat_blocking_stanzas_blocked_total", map[string]string{"direction": "inbound", "kind": "presence"}); got != 2 {
+	if got := servertest.Counter(t, srv.Registry, "meerkat_blocking_stanzas_blocked_total", map[string]string{"direction": "inbound", "kind": "presence"}); got != 2 {
 		t.Fatalf("inbound presence blocked = %v, want 2", got)
 	}
 
 	// Outbound (to bob): not-acceptable with <blocked/>; presence vanishes.
-	el := exchange(desk, "o1", "<message id='o1' to='bob@localhost' type='chat'><body>hi</body></message>")
-	if errorCondition(el) != "not-acceptable" || el.Child(stream.NSClient, "error").Child(blocking.NSErrors, "blocked") == nil {
+	el := servertest.Exchange(desk, "o1", "<message id='o1' to='bob@localhost' type='chat'><body>hi</body></message>")
+	if servertest.ErrorCondition(el) != "not-acceptable" || el.Child(stream.NSClient, "error").Child(blocking.NSErrors, "blocked") == nil {
 		t.Fatalf("outbound message: %s", el)
 	}
-	checkError(t, exchange(phone, "o2",
+	servertest.CheckError(t, servertest.Exchange(phone, "o2",
 		"<iq id='o2' type='get' to='"+bob.JID+"'><ping xmlns='urn:xmpp:ping'/></iq>"), "not-acceptable")
 	desk.Send("<presence to='bob@localhost'/>")
-	syncWith(t, desk)
+	servertest.Sync(t, desk, "sync")
 	carol2.Send("<message id='mk3' to='" + bob.JID + "'><body>marker</body></message>")
 	if el := bob.Expect(func(el *stream.Element) bool { return isMessage(el) || el.Local == "presence" }); el.Attr("id") != "mk3" {
 		t.Fatalf("bob got %s", el)
@@ -165,15 +166,15 @@ func TestBlockingCommand(t *testing.T) {
 
 	// A full-JID item blocks that resource only.
 	carol1.Send("<message id='c1' to='" + desk.JID + "'><body>from one</body></message>")
-	if el := carol1.Expect(withID("c1")); errorCondition(el) != "service-unavailable" {
+	if el := carol1.Expect(servertest.ID("c1")); servertest.ErrorCondition(el) != "service-unavailable" {
 		t.Fatalf("blocked resource got %s", el)
 	}
 	carol2.Send("<message id='c2' to='" + desk.JID + "'><body>from two</body></message>")
 	firstMessage(t, desk, "c2")
 
 	// The list survives the session: a new login reads it from storage.
-	res = exchange(phone, "l2", "<iq type='get' id='l2'><blocklist xmlns='urn:xmpp:blocking'/></iq>")
-	if got := items(checkResult(t, res)); !slices.Equal(got, []string{"bob@localhost", "carol@localhost/one"}) {
+	res = servertest.Exchange(phone, "l2", "<iq type='get' id='l2'><blocklist xmlns='urn:xmpp:blocking'/></iq>")
+	if got := items(servertest.CheckResult(t, res)); !slices.Equal(got, []string{"bob@localhost", "carol@localhost/one"}) {
 		t.Fatalf("list %v", got)
 	}
 
@@ -185,7 +186,7 @@ func TestBlockingCommand(t *testing.T) {
 			t.Fatalf("unblock push %v", got)
 		}
 	}
-	checkResult(t, desk.Expect(withID("u1")))
+	servertest.CheckResult(t, desk.Expect(servertest.ID("u1")))
 	var back []string
 	for range 2 {
 		el := bob.Expect(func(el *stream.Element) bool { return el.Local == "presence" && el.Attr("type") == "" })
@@ -206,10 +207,10 @@ func TestBlockingCommand(t *testing.T) {
 	if p := desk.Expect(isPush("unblock")).FirstChild(); len(items(p)) != 0 {
 		t.Fatalf("unblock-all push carries items: %s", p)
 	}
-	checkResult(t, desk.Expect(withID("u2")))
+	servertest.CheckResult(t, desk.Expect(servertest.ID("u2")))
 	carol1.Send("<message id='ok2' to='" + desk.JID + "'><body>unblocked</body></message>")
 	firstMessage(t, desk, "ok2")
-	if got, err := srv.store.(storage.Blocklists).Blocklist(ctx, "localhost", "alice"); err != nil || len(got) != 0 {
+	if got, err := srv.Store.(storage.Blocklists).Blocklist(ctx, "localhost", "alice"); err != nil || len(got) != 0 {
 		t.Fatalf("stored list after unblock all: %v, %v", got, err)
 	}
 }
@@ -219,26 +220,26 @@ func TestBlockingCommand(t *testing.T) {
 func TestBlockWhileOffline(t *testing.T) {
 	srv := start(t)
 	ctx := context.Background()
-	if err := srv.store.(storage.Blocklists).Block(ctx, "localhost", "alice", []string{"bob@localhost"}); err != nil {
+	if err := srv.Store.(storage.Blocklists).Block(ctx, "localhost", "alice", []string{"bob@localhost"}); err != nil {
 		t.Fatal(err)
 	}
-	bob := srv.login(t, "bob", "")
+	bob := srv.Login(t, "bob", "")
 	for i := range 3 {
 		id := fmt.Sprintf("m%d", i)
-		el := exchange(bob, id, "<message id='"+id+"' to='alice@localhost' type='chat'><body>hi</body></message>")
-		if errorCondition(el) != "service-unavailable" {
+		el := servertest.Exchange(bob, id, "<message id='"+id+"' to='alice@localhost' type='chat'><body>hi</body></message>")
+		if servertest.ErrorCondition(el) != "service-unavailable" {
 			t.Fatalf("got %s", el)
 		}
 	}
-	if got := counter(t, srv.registry, "meerkat_blocking_stanzas_blocked_total", map[string]string{"direction": "inbound", "kind": "message"}); got != 3 {
+	if got := servertest.Counter(t, srv.Registry, "meerkat_blocking_stanzas_blocked_total", map[string]string{"direction": "inbound", "kind": "message"}); got != 3 {
 		t.Fatalf("blocked_total = %v, want 3 (the block list was not applied)", got)
 	}
-	if got := counter(t, srv.registry, "meerkat_blocking_list_loads_total", nil); got != 2 {
+	if got := servertest.Counter(t, srv.Registry, "meerkat_blocking_list_loads_total", nil); got != 2 {
 		t.Fatalf("list_loads_total = %v, want 2 (bob at login, alice once)", got)
 	}
 	// Others still get through.
-	carol := srv.login(t, "carol", "")
-	alice := srv.login(t, "alice", "")
+	carol := srv.Login(t, "carol", "")
+	alice := srv.Login(t, "alice", "")
 	available(alice)
 	carol.Send("<message id='c1' to='alice@localhost'><body>hi</body></message>")
 	firstMessage(t, alice, "c1")

@@ -7,8 +7,9 @@ import (
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/testutil/promlint"
 	"mellium.im/xmpp/jid"
+
+	"github.com/meerkat-xmpp/meerkat/internal/servertest"
 )
 
 func TestConfigValidate(t *testing.T) {
@@ -147,15 +148,5 @@ func TestMetricsLint(t *testing.T) {
 	if _, err := newMetrics(reg); err != nil {
 		t.Fatal(err)
 	}
-	mfs, err := reg.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	problems, err := promlint.NewWithMetricFamilies(mfs).Lint()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, p := range problems {
-		t.Errorf("promlint: %s: %s", p.Metric, p.Text)
-	}
+	servertest.Lint(t, reg)
 }

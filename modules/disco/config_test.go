@@ -4,6 +4,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/meerkat-xmpp/meerkat/internal/servertest"
 )
 
 func TestValidate(t *testing.T) {
@@ -46,33 +48,13 @@ func TestValidate(t *testing.T) {
 // TestConfigExamples decodes the README example and, when it configures
 // this module, the shipped meerkat.toml: both must give the defaults.
 func TestConfigExamples(t *testing.T) {
-	for _, path := range []string{"README.md", "../../meerkat.toml"} {
-		t.Run(path, func(t *testing.T) {
-			m, ok := moduleTable(t, path, Name)
-			if !ok {
-				if strings.HasSuffix(path, ".md") {
-					t.Fatalf("%s has no [modules.%s] example", path, Name)
-				}
-				t.Skipf("%s does not configure [modules.%s]", path, Name)
-			}
-			c := DefaultConfig()
-			if err := m.Decode(&c); err != nil {
-				t.Fatal(err)
-			}
-			if err := c.Validate(); err != nil {
-				t.Fatal(err)
-			}
-			if !reflect.DeepEqual(c, DefaultConfig()) {
-				t.Errorf("%s gives %+v, want the defaults %+v", path, c, DefaultConfig())
-			}
-		})
-	}
+	servertest.CheckConfigExamples(t, Name, DefaultConfig, Config.Validate)
 }
 
 // TestDecodeContactAddresses checks the nested table decodes as the
 // README documents it.
 func TestDecodeContactAddresses(t *testing.T) {
-	m, ok := moduleTable(t, "testdata/contact.toml", Name)
+	m, ok := servertest.ModuleTable(t, "testdata/contact.toml", Name)
 	if !ok {
 		t.Fatal("no table")
 	}

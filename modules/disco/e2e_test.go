@@ -14,13 +14,12 @@ import (
 )
 
 // advertiser stands for the modules that start after disco and advertise
-// what they implement. It keeps the registry for the test to compare with.
-type advertiser struct{ disco *module.Disco }
+// what they implement.
+type advertiser struct{}
 
 func (*advertiser) Name() string { return "advertiser" }
 
-func (a *advertiser) Start(_ context.Context, h *module.Host) error {
-	a.disco = h.Disco()
+func (*advertiser) Start(_ context.Context, h *module.Host) error {
 	h.AddFeature(router.TargetServer, "urn:example:late")
 	h.AddFeature(router.TargetAccount, "urn:example:account")
 	h.AddIdentity(router.TargetServer, module.Identity{Category: "pubsub", Type: "service"})
@@ -30,23 +29,14 @@ func (a *advertiser) Start(_ context.Context, h *module.Host) error {
 
 func (*advertiser) Stop(context.Context) error { return nil }
 
-// testServer is a running server with disco and the advertiser.
-type testServer struct {
-	*servertest.Server
-	Disco *module.Disco
-}
-
-func startDisco(t *testing.T, cfg Config) (*testServer, *Module) {
+// startDisco runs a server with disco and the advertiser.
+func startDisco(t *testing.T, cfg Config) (*servertest.Server, *Module) {
 	t.Helper()
 	m, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	adv := &advertiser{}
-	ts := servertest.Start(t, servertest.Options{Modules: func(testing.TB) []module.Module {
-		return []module.Module{m, adv}
-	}})
-	return &testServer{ts, adv.disco}, m
+	return servertest.StartModules(t, m, &advertiser{}), m
 }
 
 func features(q *stream.Element) []string {
@@ -102,8 +92,8 @@ func TestServerInfo(t *testing.T) {
 	ts, m := startDisco(t, cfg)
 	c := ts.Login(t, "alice", "")
 
-	reply := exchange(c, "i1", "<iq type='get' to='localhost' id='i1'><query xmlns='"+NSInfo+"'/></iq>")
-	q := checkResult(t, reply)
+	reply := servertest.Exchange(c, "i1", "<iq type='get' to='localhost' id='i1'><query xmlns='"+NSInfo+"'/></iq>")
+	q := servertest.CheckResult(t, reply)
 	if reply.Attr("from") != "localhost" || !q.Is(NSInfo, "query") {
 		t.Fatalf("reply %s", reply)
 	}
@@ -149,8 +139,8 @@ func TestServerInfo(t *testing.T) {
 
 	t.Run("caps node", func(t *testing.T) {
 		node := CapsNode + "#" + ver
-		reply := exchange(c, "i2", "<iq type='get' to='localhost' id='i2'><query xmlns='"+NSInfo+"' node='"+node+"'/></iq>")
-		q2 := checkResult(t, reply)
+		reply := servertest.Exchange(c, "i2", "<iq type='get' to='localhost' id='i2'><query xmlns='"+NSInfo+"' node='"+node+"'/></iq>")
+		q2 := servertest.CheckResult(t, reply)
 		if q2.Attr("node") != node {
 			t.Errorf("node %q, want %q", q2.Attr("node"), node)
 		}
@@ -164,8 +154,8 @@ func TestServerInfo(t *testing.T) {
 		{"unknown node", "http://jabber.org/protocol/commands"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			reply := exchange(c, "n", "<iq type='get' to='localhost' id='n'><query xmlns='"+NSInfo+"' node='"+tc.node+"'/></iq>")
-			checkError(t, reply, "item-not-found")
+			reply := servertest.Exchange(c, "n", "<iq type='get' to='localhost' id='n'><query xmlns='"+NSInfo+"' node='"+tc.node+"'/></iq>")
+			servertest.CheckError(t, reply, "item-not-found")
 		})
 	}
 }
@@ -191,7 +181,7 @@ func TestNoStreamCaps(t *testing.T) {
 	if cf := c.Features.Child(NSCaps, "c"); cf != nil {
 		t.Errorf("caps offered with stream_caps = false: %s", cf)
 	}
-	q := checkResult(t, exchange(c, "i", "<iq type='get' to='localhost' id='i'><query xmlns='"+NSInfo+"'/></iq>"))
+	q := servertest.CheckResult(t, servertest.Exchange(c, "i", "<iq type='get' to='localhost' id='i'><query xmlns='"+NSInfo+"'/></iq>"))
 	for _, id := range identities(q) {
 		if id.Category == "server" && id.Name != "" {
 			t.Errorf("identity named %q with name = \"\"", id.Name)
@@ -218,8 +208,8 @@ func TestAccountInfo(t *testing.T) {
 			if tc.to != "" {
 				to = " to='" + tc.to + "'"
 			}
-			reply := exchange(alice, "a", "<iq type='get' id='a'"+to+"><query xmlns='"+NSInfo+"'/></iq>")
-			q := checkResult(t, reply)
+			reply := servertest.Exchange(alice, "a", "<iq type='get' id='a'"+to+"><query xmlns='"+NSInfo+"'/></iq>")
+			q := servertest.CheckResult(t, reply)
 			want := []capsIdentity{{Category: "account", Type: "registered"}}
 			if got := identities(q); !slices.Equal(got, want) {
 				t.Errorf("identities %+v, want %+v", got, want)
@@ -233,12 +223,12 @@ func TestAccountInfo(t *testing.T) {
 		})
 	}
 	t.Run("unknown user", func(t *testing.T) {
-		reply := exchange(alice, "u", "<iq type='get' id='u' to='nobody@localhost'><query xmlns='"+NSInfo+"'/></iq>")
-		checkError(t, reply, "service-unavailable")
+		reply := servertest.Exchange(alice, "u", "<iq type='get' id='u' to='nobody@localhost'><query xmlns='"+NSInfo+"'/></iq>")
+		servertest.CheckError(t, reply, "service-unavailable")
 	})
 	t.Run("node", func(t *testing.T) {
-		reply := exchange(alice, "n", "<iq type='get' id='n' to='bob@localhost'><query xmlns='"+NSInfo+"' node='x'/></iq>")
-		checkError(t, reply, "item-not-found")
+		reply := servertest.Exchange(alice, "n", "<iq type='get' id='n' to='bob@localhost'><query xmlns='"+NSInfo+"' node='x'/></iq>")
+		servertest.CheckError(t, reply, "item-not-found")
 	})
 }
 
@@ -265,7 +255,7 @@ func TestItems(t *testing.T) {
 		c.Expect(func(el *stream.Element) bool { return el.Local == "presence" && el.Attr("from") == c.JID })
 	}
 
-	q := checkResult(t, exchange(bob, "s", "<iq type='get' to='localhost' id='s'><query xmlns='"+NSItems+"'/></iq>"))
+	q := servertest.CheckResult(t, servertest.Exchange(bob, "s", "<iq type='get' to='localhost' id='s'><query xmlns='"+NSItems+"'/></iq>"))
 	if got, want := items(q), []string{"muc.localhost||Chatrooms"}; !slices.Equal(got, want) {
 		t.Errorf("server items %v, want %v", got, want)
 	}
@@ -287,7 +277,7 @@ func TestItems(t *testing.T) {
 			if tc.to != "" {
 				to = " to='" + tc.to + "'"
 			}
-			q := checkResult(t, exchange(tc.c, "r", "<iq type='get' id='r'"+to+"><query xmlns='"+NSItems+"'/></iq>"))
+			q := servertest.CheckResult(t, servertest.Exchange(tc.c, "r", "<iq type='get' id='r'"+to+"><query xmlns='"+NSItems+"'/></iq>"))
 			if got := items(q); !slices.Equal(got, tc.want) {
 				t.Errorf("items %v, want %v", got, tc.want)
 			}
@@ -295,8 +285,8 @@ func TestItems(t *testing.T) {
 	}
 	t.Run("node", func(t *testing.T) {
 		for _, to := range []string{"localhost", "alice@localhost"} {
-			reply := exchange(a1, "n", "<iq type='get' id='n' to='"+to+"'><query xmlns='"+NSItems+"' node='x'/></iq>")
-			checkError(t, reply, "item-not-found")
+			reply := servertest.Exchange(a1, "n", "<iq type='get' id='n' to='"+to+"'><query xmlns='"+NSItems+"' node='x'/></iq>")
+			servertest.CheckError(t, reply, "item-not-found")
 		}
 	})
 }
@@ -313,7 +303,7 @@ func TestBadRequests(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			checkError(t, exchange(c, "x", tc.iq), tc.cond)
+			servertest.CheckError(t, servertest.Exchange(c, "x", tc.iq), tc.cond)
 		})
 	}
 	if !strings.Contains(c.Features.String(), NSCaps) {

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/meerkat-xmpp/meerkat/internal/servertest"
 	"github.com/meerkat-xmpp/meerkat/internal/xmpptest"
 	"github.com/meerkat-xmpp/meerkat/modules/last"
 	"github.com/meerkat-xmpp/meerkat/router"
@@ -14,23 +15,23 @@ import (
 	"github.com/meerkat-xmpp/meerkat/stream"
 )
 
-func start(t *testing.T, cfg last.Config) *testServer {
+func start(t *testing.T, cfg last.Config) *servertest.Server {
 	t.Helper()
 	m, err := last.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return startServer(t, m)
+	return servertest.StartModules(t, m)
 }
 
 func ask(c *xmpptest.Client, id, to string) *stream.Element {
-	return exchange(c, id, "<iq type='get' id='"+id+"' to='"+to+"'><query xmlns='jabber:iq:last'/></iq>")
+	return servertest.Exchange(c, id, "<iq type='get' id='"+id+"' to='"+to+"'><query xmlns='jabber:iq:last'/></iq>")
 }
 
 // seconds checks a last activity result and returns its seconds and text.
 func seconds(t *testing.T, el *stream.Element) (int, string) {
 	t.Helper()
-	q := checkResult(t, el)
+	q := servertest.CheckResult(t, el)
 	if !q.Is(last.NS, "query") {
 		t.Fatalf("result payload %s", q)
 	}
@@ -43,22 +44,22 @@ func seconds(t *testing.T, el *stream.Element) (int, string) {
 
 func TestServerUptime(t *testing.T) {
 	srv := start(t, last.DefaultConfig())
-	if f := srv.disco.Features(router.TargetServer); !slices.Contains(f, last.NS) {
+	if f := srv.Disco.Features(router.TargetServer); !slices.Contains(f, last.NS) {
 		t.Fatalf("server features %v", f)
 	}
-	a := srv.login(t, "alice", "")
+	a := srv.Login(t, "alice", "")
 	if n, text := seconds(t, ask(a, "u1", "localhost")); n > 60 || text != "" {
 		t.Fatalf("uptime %d %q", n, text)
 	}
 	srv2 := start(t, last.Config{ServerUptime: false})
-	b := srv2.login(t, "bob", "")
-	checkError(t, ask(b, "u2", "localhost"), "service-unavailable")
+	b := srv2.Login(t, "bob", "")
+	servertest.CheckError(t, ask(b, "u2", "localhost"), "service-unavailable")
 }
 
 func TestAccountQuery(t *testing.T) {
 	srv := start(t, last.DefaultConfig())
 	ctx := context.Background()
-	roster := srv.store.(storage.Roster)
+	roster := srv.Store.(storage.Roster)
 	// alice lets bob see her presence; carol only asked (subscription to
 	// is alice's view of carol's presence, not the other way round).
 	for _, it := range []storage.RosterItem{
@@ -69,25 +70,25 @@ func TestAccountQuery(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	bob := srv.login(t, "bob", "")
-	carol := srv.login(t, "carol", "")
+	bob := srv.Login(t, "bob", "")
+	carol := srv.Login(t, "carol", "")
 
 	// alice never logged out: nothing to say.
-	checkError(t, ask(bob, "q0", "alice@localhost"), "service-unavailable")
+	servertest.CheckError(t, ask(bob, "q0", "alice@localhost"), "service-unavailable")
 	// Someone without a subscription learns nothing, not even that.
-	checkError(t, ask(carol, "q1", "alice@localhost"), "forbidden")
+	servertest.CheckError(t, ask(carol, "q1", "alice@localhost"), "forbidden")
 
 	// A logout 903 seconds ago with a status.
-	if err := srv.store.SetLastActivity(ctx, "localhost", "alice", time.Now().Add(-903*time.Second), "Heading Home"); err != nil {
+	if err := srv.Store.SetLastActivity(ctx, "localhost", "alice", time.Now().Add(-903*time.Second), "Heading Home"); err != nil {
 		t.Fatal(err)
 	}
 	if n, text := seconds(t, ask(bob, "q2", "alice@localhost")); n < 903 || n > 960 || text != "Heading Home" {
 		t.Fatalf("got %d %q, want 903 and Heading Home", n, text)
 	}
-	checkError(t, ask(carol, "q3", "alice@localhost"), "forbidden")
+	servertest.CheckError(t, ask(carol, "q3", "alice@localhost"), "forbidden")
 
 	// Online: 0 seconds, to her contacts and to herself.
-	a := srv.login(t, "alice", "desk")
+	a := srv.Login(t, "alice", "desk")
 	a.Send("<presence/>")
 	a.Expect(func(el *stream.Element) bool { return el.Local == "presence" && el.Attr("from") == a.JID })
 	if n, text := seconds(t, ask(bob, "q4", "alice@localhost")); n != 0 || text != "" {
@@ -99,13 +100,13 @@ func TestAccountQuery(t *testing.T) {
 
 	// Going unavailable with a status is a logout.
 	a.Send("<presence type='unavailable'><status>Gone fishing</status></presence>")
-	syncWith(t, a)
+	servertest.Sync(t, a, "sync")
 	if n, text := seconds(t, ask(bob, "q6", "alice@localhost")); n > 5 || text != "Gone fishing" {
 		t.Fatalf("after logout: %d %q", n, text)
 	}
-	at, status, err := srv.store.LastActivity(ctx, "localhost", "alice")
+	at, status, err := srv.Store.LastActivity(ctx, "localhost", "alice")
 	if err != nil || status != "Gone fishing" || time.Since(at) > 5*time.Second {
 		t.Fatalf("stored %v %q %v", at, status, err)
 	}
-	checkError(t, exchange(bob, "q7", "<iq type='set' id='q7' to='alice@localhost'><query xmlns='jabber:iq:last'/></iq>"), "bad-request")
+	servertest.CheckError(t, servertest.Exchange(bob, "q7", "<iq type='set' id='q7' to='alice@localhost'><query xmlns='jabber:iq:last'/></iq>"), "bad-request")
 }

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/meerkat-xmpp/meerkat/internal/servertest"
 	"github.com/meerkat-xmpp/meerkat/internal/xmpptest"
 	"github.com/meerkat-xmpp/meerkat/modules/offline"
 	"github.com/meerkat-xmpp/meerkat/router"
@@ -13,18 +14,18 @@ import (
 	"github.com/meerkat-xmpp/meerkat/stream"
 )
 
-func start(t *testing.T, cfg offline.Config) *testServer {
+func start(t *testing.T, cfg offline.Config) *servertest.Server {
 	t.Helper()
 	m, err := offline.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return startServer(t, m)
+	return servertest.StartModules(t, m)
 }
 
-func count(t *testing.T, srv *testServer, user string) int {
+func count(t *testing.T, srv *servertest.Server, user string) int {
 	t.Helper()
-	n, err := srv.store.(storage.Offline).CountOffline(context.Background(), srv.host, user)
+	n, err := srv.Store.(storage.Offline).CountOffline(context.Background(), servertest.Host, user)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -44,10 +45,10 @@ func presence(c *xmpptest.Client, prio int) {
 
 func TestStoreAndDeliver(t *testing.T) {
 	srv := start(t, offline.Config{MaxMessages: 3})
-	if f := srv.disco.Features(router.TargetServer); len(f) != 1 || f[0] != offline.Feature {
+	if f := srv.Disco.Features(router.TargetServer); len(f) != 1 || f[0] != offline.Feature {
 		t.Fatalf("server features %v, want [%s]", f, offline.Feature)
 	}
-	a := srv.login(t, "alice", "")
+	a := srv.Login(t, "alice", "")
 
 	// Not stored: a chat state alone is dropped silently, a no-store hint
 	// is refused with service-unavailable. The first answer alice sees is
@@ -55,7 +56,7 @@ func TestStoreAndDeliver(t *testing.T) {
 	a.Send("<message id='cs' to='bob@localhost' type='chat'><composing xmlns='" + offline.NSChatStates + "'/></message>")
 	a.Send("<message id='ns' to='bob@localhost' type='chat'><body>x</body><no-store xmlns='" + offline.NSHints + "'/></message>")
 	el := a.Expect(func(el *stream.Element) bool { return el.Attr("id") == "cs" || el.Attr("id") == "ns" })
-	if el.Attr("id") != "ns" || errorCondition(el) != "service-unavailable" {
+	if el.Attr("id") != "ns" || servertest.ErrorCondition(el) != "service-unavailable" {
 		t.Fatalf("got %s, want a service-unavailable error for ns", el)
 	}
 	if n := count(t, srv, "bob"); n != 0 {
@@ -74,23 +75,23 @@ func TestStoreAndDeliver(t *testing.T) {
 		a.Send(message(fmt.Sprintf("f%d", i), "bob@localhost", "flood"))
 	}
 	for i := range flood {
-		el := a.Expect(withID(fmt.Sprintf("f%d", i)))
-		if el.Attr("type") != "error" || errorCondition(el) != "service-unavailable" {
+		el := a.Expect(servertest.ID(fmt.Sprintf("f%d", i)))
+		if el.Attr("type") != "error" || servertest.ErrorCondition(el) != "service-unavailable" {
 			t.Fatalf("flood %d: got %s", i, el)
 		}
 	}
 	if n := count(t, srv, "bob"); n != 3 {
 		t.Fatalf("%d messages stored, want 3", n)
 	}
-	if got := counter(t, srv.registry, "meerkat_offline_rejected_total", nil); got != flood {
+	if got := servertest.Counter(t, srv.Registry, "meerkat_offline_rejected_total", nil); got != flood {
 		t.Fatalf("rejected_total = %v, want %d", got, flood)
 	}
 
 	// A negative priority gets nothing (XEP-0160 §2 step 2).
-	neg := srv.login(t, "bob", "neg")
+	neg := srv.Login(t, "bob", "neg")
 	presence(neg, -1)
 	// Initial presence with a non-negative priority gets the queue, in order.
-	desk := srv.login(t, "bob", "desk")
+	desk := srv.Login(t, "bob", "desk")
 	presence(desk, 5)
 	for _, want := range []string{"one", "two", "three"} {
 		el := desk.Expect(func(el *stream.Element) bool { return el.Local == "message" })
@@ -114,14 +115,14 @@ func TestStoreAndDeliver(t *testing.T) {
 	if el := neg.Expect(func(el *stream.Element) bool { return el.Local == "message" }); el.Attr("id") != "mk" {
 		t.Fatalf("negative-priority resource got %s", el)
 	}
-	syncWith(t, desk) // the delete follows the delivery on desk's goroutine
+	servertest.Sync(t, desk, "sync") // the delete follows the delivery on desk's goroutine
 	if n := count(t, srv, "bob"); n != 0 {
 		t.Fatalf("%d messages left after delivery, want 0", n)
 	}
-	if got := counter(t, srv.registry, "meerkat_offline_stored_total", nil); got != 3 {
+	if got := servertest.Counter(t, srv.Registry, "meerkat_offline_stored_total", nil); got != 3 {
 		t.Fatalf("stored_total = %v, want 3", got)
 	}
-	if got := counter(t, srv.registry, "meerkat_offline_delivered_total", nil); got != 3 {
+	if got := servertest.Counter(t, srv.Registry, "meerkat_offline_delivered_total", nil); got != 3 {
 		t.Fatalf("delivered_total = %v, want 3", got)
 	}
 
@@ -136,13 +137,13 @@ func TestStoreAndDeliver(t *testing.T) {
 // gets nothing twice, and that messages stored between logins arrive.
 func TestRedeliveryAfterReconnect(t *testing.T) {
 	srv := start(t, offline.DefaultConfig())
-	a := srv.login(t, "alice", "")
+	a := srv.Login(t, "alice", "")
 	// carol logs in but never sends presence: she is not available, so a
 	// message to her bare JID is stored even though she is connected.
-	c := srv.login(t, "carol", "quiet")
+	c := srv.Login(t, "carol", "quiet")
 	a.Send(message("q1", "carol@localhost", "while quiet"))
 	a.Send("<message id='sync' to='nobody@localhost'><body>x</body></message>")
-	a.Expect(withID("sync")) // the error for nobody comes after q1 was handled
+	a.Expect(servertest.ID("sync")) // the error for nobody comes after q1 was handled
 	if n := count(t, srv, "carol"); n != 1 {
 		t.Fatalf("%d stored, want 1", n)
 	}
@@ -152,7 +153,7 @@ func TestRedeliveryAfterReconnect(t *testing.T) {
 	}
 	c.Close()
 
-	c2 := srv.login(t, "carol", "again")
+	c2 := srv.Login(t, "carol", "again")
 	presence(c2, 0)
 	a.Send(message("mk", c2.JID, "marker"))
 	if el := c2.Expect(func(el *stream.Element) bool { return el.Local == "message" }); el.Attr("id") != "mk" {

@@ -10,10 +10,10 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/testutil/promlint"
 	dto "github.com/prometheus/client_model/go"
 	"mellium.im/xmpp/jid"
 
+	"github.com/meerkat-xmpp/meerkat/internal/servertest"
 	"github.com/meerkat-xmpp/meerkat/storage"
 	"github.com/meerkat-xmpp/meerkat/stream"
 )
@@ -224,18 +224,7 @@ func TestMetricsLint(t *testing.T) {
 	if _, err := newMetrics(reg); err != nil {
 		t.Fatal(err)
 	}
-	mfs, err := reg.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	problems, err := promlint.NewWithMetricFamilies(mfs).Lint()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, p := range problems {
-		t.Errorf("promlint: %s: %s", p.Metric, p.Text)
-	}
-	for _, mf := range mfs {
+	for _, mf := range servertest.Lint(t, reg) {
 		if !strings.HasPrefix(mf.GetName(), "meerkat_offline_") {
 			t.Errorf("metric %s lacks the meerkat_offline_ prefix", mf.GetName())
 		}

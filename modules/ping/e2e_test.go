@@ -5,19 +5,20 @@ import (
 	"testing"
 	"time"
 
+	"github.com/meerkat-xmpp/meerkat/internal/servertest"
 	"github.com/meerkat-xmpp/meerkat/internal/xmpptest"
 	"github.com/meerkat-xmpp/meerkat/modules/ping"
 	"github.com/meerkat-xmpp/meerkat/router"
 	"github.com/meerkat-xmpp/meerkat/stream"
 )
 
-func start(t *testing.T, cfg ping.Config) *testServer {
+func start(t *testing.T, cfg ping.Config) *servertest.Server {
 	t.Helper()
 	m, err := ping.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return startServer(t, m)
+	return servertest.StartModules(t, m)
 }
 
 func isPing(el *stream.Element) bool {
@@ -27,12 +28,12 @@ func isPing(el *stream.Element) bool {
 func TestAnswerPings(t *testing.T) {
 	srv := start(t, ping.Config{}) // server pings off
 	for _, target := range []router.Target{router.TargetServer, router.TargetAccount} {
-		if f := srv.disco.Features(target); !slices.Contains(f, ping.NS) {
+		if f := srv.Disco.Features(target); !slices.Contains(f, ping.NS) {
 			t.Fatalf("%s features %v", target, f)
 		}
 	}
-	a := srv.login(t, "alice", "")
-	b := srv.login(t, "bob", "")
+	a := srv.Login(t, "alice", "")
+	b := srv.Login(t, "bob", "")
 	tests := []struct {
 		name   string
 		c      *xmpptest.Client
@@ -47,17 +48,17 @@ func TestAnswerPings(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			el := exchange(tc.c, "p1", tc.stanza)
+			el := servertest.Exchange(tc.c, "p1", tc.stanza)
 			if tc.cond != "" {
-				checkError(t, el, tc.cond)
+				servertest.CheckError(t, el, tc.cond)
 				return
 			}
-			if checkResult(t, el) != nil {
+			if servertest.CheckResult(t, el) != nil {
 				t.Fatalf("result with payload: %s", el)
 			}
 		})
 	}
-	if got := counter(t, srv.registry, "meerkat_ping_requests_total", nil); got != 3 {
+	if got := servertest.Counter(t, srv.Registry, "meerkat_ping_requests_total", nil); got != 3 {
 		t.Fatalf("requests_total = %v, want 3", got)
 	}
 }
@@ -66,8 +67,8 @@ func TestAnswerPings(t *testing.T) {
 // answers stays connected, one that does not is cut off.
 func TestIdleClients(t *testing.T) {
 	srv := start(t, ping.Config{Interval: 200 * time.Millisecond, Timeout: 200 * time.Millisecond, KickOnTimeout: true})
-	good := srv.login(t, "alice", "good")
-	mute := srv.login(t, "bob", "mute")
+	good := srv.Login(t, "alice", "good")
+	mute := srv.Login(t, "bob", "mute")
 
 	start := time.Now()
 	for range 3 {
@@ -87,14 +88,14 @@ func TestIdleClients(t *testing.T) {
 
 	// The answering client is still there, and its answers never reached
 	// the router (they would have been counted as requests otherwise).
-	checkResult(t, exchange(good, "last", "<iq type='get' id='last' to='localhost'><ping xmlns='urn:xmpp:ping'/></iq>"))
-	if got := counter(t, srv.registry, "meerkat_ping_timeouts_total", nil); got < 1 {
+	servertest.CheckResult(t, servertest.Exchange(good, "last", "<iq type='get' id='last' to='localhost'><ping xmlns='urn:xmpp:ping'/></iq>"))
+	if got := servertest.Counter(t, srv.Registry, "meerkat_ping_timeouts_total", nil); got < 1 {
 		t.Fatalf("timeouts_total = %v", got)
 	}
-	if got := counter(t, srv.registry, "meerkat_ping_answers_total", nil); got < 3 {
+	if got := servertest.Counter(t, srv.Registry, "meerkat_ping_answers_total", nil); got < 3 {
 		t.Fatalf("answers_total = %v, want at least 3", got)
 	}
-	if got := counter(t, srv.registry, "meerkat_ping_requests_total", nil); got != 1 {
+	if got := servertest.Counter(t, srv.Registry, "meerkat_ping_requests_total", nil); got != 1 {
 		t.Fatalf("requests_total = %v, want 1", got)
 	}
 }

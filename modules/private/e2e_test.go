@@ -4,7 +4,6 @@ import (
 	"testing"
 
 	"github.com/meerkat-xmpp/meerkat/internal/servertest"
-	"github.com/meerkat-xmpp/meerkat/module"
 )
 
 func TestPrivateOverTheWire(t *testing.T) {
@@ -12,7 +11,7 @@ func TestPrivateOverTheWire(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ts := servertest.Start(t, servertest.Options{Modules: func(testing.TB) []module.Module { return []module.Module{m} }})
+	ts := servertest.StartModules(t, m)
 	alice := ts.Login(t, "alice", "")
 	alice2 := ts.Login(t, "alice", "second")
 	bob := ts.Login(t, "bob", "")
@@ -23,17 +22,17 @@ func TestPrivateOverTheWire(t *testing.T) {
 		getBookmarks = "<query xmlns='jabber:iq:private'><storage xmlns='storage:bookmarks'/></query>"
 	)
 	// Nothing stored: the element asked for comes back empty.
-	q := checkResult(t, exchange(alice, "g0", "<iq type='get' id='g0'>"+getBookmarks+"</iq>"))
+	q := servertest.CheckResult(t, servertest.Exchange(alice, "g0", "<iq type='get' id='g0'>"+getBookmarks+"</iq>"))
 	if q.String() != getBookmarks {
 		t.Fatalf("empty get %s, want %s", q, getBookmarks)
 	}
-	reply := exchange(alice, "s1", "<iq type='set' id='s1'><query xmlns='jabber:iq:private'>"+bookmarks+"</query></iq>")
-	if checkResult(t, reply) != nil {
+	reply := servertest.Exchange(alice, "s1", "<iq type='set' id='s1'><query xmlns='jabber:iq:private'>"+bookmarks+"</query></iq>")
+	if servertest.CheckResult(t, reply) != nil {
 		t.Fatalf("set reply %s", reply)
 	}
 	// Another resource of the same user reads it back, addressed or not.
 	for _, to := range []string{"", " to='alice@localhost'"} {
-		q = checkResult(t, exchange(alice2, "g1", "<iq type='get' id='g1'"+to+">"+getBookmarks+"</iq>"))
+		q = servertest.CheckResult(t, servertest.Exchange(alice2, "g1", "<iq type='get' id='g1'"+to+">"+getBookmarks+"</iq>"))
 		got := q.FirstChild()
 		if got == nil || got.Space != "storage:bookmarks" || got.Child("storage:bookmarks", "conference").Attr("name") != "Café & <co>" {
 			t.Fatalf("get%s returned %s", to, q)
@@ -49,11 +48,11 @@ func TestPrivateOverTheWire(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			checkError(t, exchange(bob, "e", tc.iq), tc.cond)
+			servertest.CheckError(t, servertest.Exchange(bob, "e", tc.iq), tc.cond)
 		})
 	}
 	// Bob's own storage is separate from Alice's.
-	q = checkResult(t, exchange(bob, "g2", "<iq type='get' id='g2'>"+getBookmarks+"</iq>"))
+	q = servertest.CheckResult(t, servertest.Exchange(bob, "g2", "<iq type='get' id='g2'>"+getBookmarks+"</iq>"))
 	if q.String() != getBookmarks {
 		t.Errorf("bob sees %s", q)
 	}

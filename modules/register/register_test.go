@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/meerkat-xmpp/meerkat/internal/servertest"
 	"github.com/meerkat-xmpp/meerkat/internal/xmpptest"
 	"github.com/meerkat-xmpp/meerkat/module"
 	"github.com/meerkat-xmpp/meerkat/modules/register"
@@ -43,19 +44,19 @@ func TestConfigValidate(t *testing.T) {
 	}
 }
 
-func start(t *testing.T, cfg register.Config, more ...module.Module) *testServer {
+func start(t *testing.T, cfg register.Config, more ...module.Module) *servertest.Server {
 	t.Helper()
 	m, err := register.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return startServer(t, append([]module.Module{m}, more...)...)
+	return servertest.StartModules(t, append([]module.Module{m}, more...)...)
 }
 
 // preAuth opens a stream, runs STARTTLS and stops before SASL.
-func preAuth(t *testing.T, srv *testServer) *xmpptest.Client {
+func preAuth(t *testing.T, srv *servertest.Server) *xmpptest.Client {
 	t.Helper()
-	c, err := xmpptest.Connect(t, srv.addr, xmpptest.Options{})
+	c, err := xmpptest.Connect(t, srv.Addr, xmpptest.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,14 +84,14 @@ func noPassword(t *testing.T, el *stream.Element, pass string) {
 
 func TestRegisterBeforeAuth(t *testing.T) {
 	srv := start(t, register.DefaultConfig())
-	if f := srv.disco.Features(router.TargetServer); len(f) != 1 || f[0] != register.NS {
+	if f := srv.Disco.Features(router.TargetServer); len(f) != 1 || f[0] != register.NS {
 		t.Fatalf("features %v", f)
 	}
 	c := preAuth(t, srv)
 	if c.Features.Child(register.NSFeature, "register") == nil {
 		t.Fatalf("no register stream feature in %s", c.Features)
 	}
-	form := checkResult(t, exchange(c, "f1", "<iq type='get' id='f1'><query xmlns='jabber:iq:register'/></iq>"))
+	form := servertest.CheckResult(t, servertest.Exchange(c, "f1", "<iq type='get' id='f1'><query xmlns='jabber:iq:register'/></iq>"))
 	for _, name := range []string{"instructions", "username", "password"} {
 		if form.Child(register.NS, name) == nil {
 			t.Fatalf("form lacks <%s/>: %s", name, form)
@@ -106,24 +107,24 @@ func TestRegisterBeforeAuth(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			el := exchange(c, "r0", registerIQ("r0", tc.user, tc.pass))
-			checkError(t, el, tc.cond)
+			el := servertest.Exchange(c, "r0", registerIQ("r0", tc.user, tc.pass))
+			servertest.CheckError(t, el, tc.cond)
 			noPassword(t, el, tc.pass)
 		})
 	}
-	checkError(t, exchange(c, "r1", "<iq type='set' id='r1'><query xmlns='jabber:iq:register'><remove/></query></iq>"), "unexpected-request")
-	checkResult(t, exchange(c, "r2", registerIQ("r2", "Dave", "a fine new password")))
+	servertest.CheckError(t, servertest.Exchange(c, "r1", "<iq type='set' id='r1'><query xmlns='jabber:iq:register'><remove/></query></iq>"), "unexpected-request")
+	servertest.CheckResult(t, servertest.Exchange(c, "r2", registerIQ("r2", "Dave", "a fine new password")))
 	// The same stream goes on to authenticate as the new account.
 	if err := c.Auth("SCRAM-SHA-256", "dave", "a fine new password"); err != nil {
 		t.Fatalf("auth after registration: %v", err)
 	}
-	if got := counter(t, srv.registry, "meerkat_register_accounts_created_total", nil); got != 1 {
+	if got := servertest.Counter(t, srv.Registry, "meerkat_register_accounts_created_total", nil); got != 1 {
 		t.Fatalf("accounts_created_total = %v", got)
 	}
-	if got := counter(t, srv.registry, "meerkat_register_refused_total", map[string]string{"reason": "conflict"}); got != 2 {
+	if got := servertest.Counter(t, srv.Registry, "meerkat_register_refused_total", map[string]string{"reason": "conflict"}); got != 2 {
 		t.Fatalf("refused conflict = %v", got)
 	}
-	d := xmpptest.Dial(t, srv.addr, xmpptest.Options{User: "dave", Password: "a fine new password", Mech: "PLAIN"})
+	d := xmpptest.Dial(t, srv.Addr, xmpptest.Options{User: "dave", Password: "a fine new password", Mech: "PLAIN"})
 	if !strings.HasPrefix(d.JID, "dave@localhost/") {
 		t.Fatalf("bound %q", d.JID)
 	}
@@ -137,24 +138,24 @@ func TestRegistrationDisabled(t *testing.T) {
 	if c.Features.Child(register.NSFeature, "register") != nil {
 		t.Fatal("register feature offered while registration is off")
 	}
-	checkError(t, exchange(c, "f1", "<iq type='get' id='f1'><query xmlns='jabber:iq:register'/></iq>"), "not-allowed")
-	el := exchange(c, "r1", registerIQ("r1", "dave", "a fine new password"))
-	checkError(t, el, "not-allowed")
+	servertest.CheckError(t, servertest.Exchange(c, "f1", "<iq type='get' id='f1'><query xmlns='jabber:iq:register'/></iq>"), "not-allowed")
+	el := servertest.Exchange(c, "r1", registerIQ("r1", "dave", "a fine new password"))
+	servertest.CheckError(t, el, "not-allowed")
 	noPassword(t, el, "a fine new password")
 	// Logged-in users still change their password.
-	a := srv.login(t, "alice", "")
-	checkResult(t, exchange(a, "p1", "<iq type='set' id='p1' to='localhost'><query xmlns='jabber:iq:register'><username>alice</username><password>another password</password></query></iq>"))
+	a := srv.Login(t, "alice", "")
+	servertest.CheckResult(t, servertest.Exchange(a, "p1", "<iq type='set' id='p1' to='localhost'><query xmlns='jabber:iq:register'><username>alice</username><password>another password</password></query></iq>"))
 }
 
 func TestChangePassword(t *testing.T) {
 	srv := start(t, register.DefaultConfig())
-	a := srv.login(t, "alice", "")
-	got := checkResult(t, exchange(a, "g1", "<iq type='get' id='g1' to='localhost'><query xmlns='jabber:iq:register'/></iq>"))
+	a := srv.Login(t, "alice", "")
+	got := servertest.CheckResult(t, servertest.Exchange(a, "g1", "<iq type='get' id='g1' to='localhost'><query xmlns='jabber:iq:register'/></iq>"))
 	if got.Child(register.NS, "registered") == nil || got.ChildText(register.NS, "username") != "alice" {
 		t.Fatalf("registration info: %s", got)
 	}
 	change := func(id, user, pass string) *stream.Element {
-		return exchange(a, id, "<iq type='set' id='"+id+"' to='localhost'><query xmlns='jabber:iq:register'><username>"+
+		return servertest.Exchange(a, id, "<iq type='set' id='"+id+"' to='localhost'><query xmlns='jabber:iq:register'><username>"+
 			user+"</username><password>"+pass+"</password></query></iq>")
 	}
 	for _, tc := range []struct{ name, user, pass, cond string }{
@@ -165,20 +166,20 @@ func TestChangePassword(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			el := change("c0", tc.user, tc.pass)
-			checkError(t, el, tc.cond)
+			servertest.CheckError(t, el, tc.cond)
 			noPassword(t, el, tc.pass)
 		})
 	}
 	// bob's password did not change.
-	srv.login(t, "bob", "")
-	checkResult(t, change("c1", "Alice", "a new password"))
-	_, err := xmpptest.Connect(t, srv.addr, xmpptest.Options{User: "alice", Password: password, Mech: "SCRAM-SHA-256"})
+	srv.Login(t, "bob", "")
+	servertest.CheckResult(t, change("c1", "Alice", "a new password"))
+	_, err := xmpptest.Connect(t, srv.Addr, xmpptest.Options{User: "alice", Password: servertest.Password, Mech: "SCRAM-SHA-256"})
 	var ae *xmpptest.AuthError
 	if !errors.As(err, &ae) || ae.Condition != "not-authorized" {
 		t.Fatalf("old password: %v, want not-authorized", err)
 	}
-	xmpptest.Dial(t, srv.addr, xmpptest.Options{User: "alice", Password: "a new password", Mech: "SCRAM-SHA-512"})
-	if got := counter(t, srv.registry, "meerkat_register_password_changes_total", nil); got != 1 {
+	xmpptest.Dial(t, srv.Addr, xmpptest.Options{User: "alice", Password: "a new password", Mech: "SCRAM-SHA-512"})
+	if got := servertest.Counter(t, srv.Registry, "meerkat_register_password_changes_total", nil); got != 1 {
 		t.Fatalf("password_changes_total = %v", got)
 	}
 }
@@ -204,7 +205,7 @@ func TestRemoveAccount(t *testing.T) {
 	rec := &removals{}
 	srv := start(t, register.DefaultConfig(), rec)
 	ctx := context.Background()
-	st := srv.store
+	st := srv.Store
 	// Something of every kind is stored for alice.
 	must := func(err error) {
 		t.Helper()
@@ -221,12 +222,12 @@ func TestRemoveAccount(t *testing.T) {
 	must(st.SetVCard(ctx, "localhost", "alice", []byte("<vCard xmlns='vcard-temp'/>")))
 	must(st.SetPrivateXML(ctx, "localhost", "alice", "storage:bookmarks", []byte("<storage xmlns='storage:bookmarks'/>")))
 
-	desk := srv.login(t, "alice", "desk")
-	phone := srv.login(t, "alice", "phone")
-	bob := srv.login(t, "bob", "")
+	desk := srv.Login(t, "alice", "desk")
+	phone := srv.Login(t, "alice", "phone")
+	bob := srv.Login(t, "bob", "")
 	// Only the owner can remove an account.
-	checkError(t, exchange(bob, "x1", "<iq type='set' id='x1' to='alice@localhost'><query xmlns='jabber:iq:register'><remove/></query></iq>"), "forbidden")
-	checkError(t, exchange(desk, "x2", "<iq type='set' id='x2'><query xmlns='jabber:iq:register'><remove/><username>alice</username></query></iq>"), "bad-request")
+	servertest.CheckError(t, servertest.Exchange(bob, "x1", "<iq type='set' id='x1' to='alice@localhost'><query xmlns='jabber:iq:register'><remove/></query></iq>"), "forbidden")
+	servertest.CheckError(t, servertest.Exchange(desk, "x2", "<iq type='set' id='x2'><query xmlns='jabber:iq:register'><remove/><username>alice</username></query></iq>"), "bad-request")
 
 	// XEP-0077 §3.2: no 'to'; the result arrives, then the stream error.
 	desk.Send("<iq type='set' id='rm'><query xmlns='jabber:iq:register'><remove/></query></iq>")
@@ -241,7 +242,7 @@ func TestRemoveAccount(t *testing.T) {
 	}
 	phone.ExpectStreamError("not-authorized")
 
-	_, err = xmpptest.Connect(t, srv.addr, xmpptest.Options{User: "alice", Password: password, Mech: "SCRAM-SHA-256"})
+	_, err = xmpptest.Connect(t, srv.Addr, xmpptest.Options{User: "alice", Password: servertest.Password, Mech: "SCRAM-SHA-256"})
 	var ae *xmpptest.AuthError
 	if !errors.As(err, &ae) || ae.Condition != "not-authorized" {
 		t.Fatalf("login after removal: %v, want not-authorized", err)
@@ -274,9 +275,9 @@ func TestRemoveAccount(t *testing.T) {
 	if _, err := st.PrivateXML(ctx, "localhost", "alice", "storage:bookmarks"); !errors.Is(err, storage.ErrNotFound) {
 		t.Fatalf("private: %v", err)
 	}
-	if got := counter(t, srv.registry, "meerkat_register_accounts_removed_total", nil); got != 1 {
+	if got := servertest.Counter(t, srv.Registry, "meerkat_register_accounts_removed_total", nil); got != 1 {
 		t.Fatalf("accounts_removed_total = %v", got)
 	}
 	// bob is unaffected.
-	checkResult(t, exchange(bob, "g", "<iq type='get' id='g' to='localhost'><query xmlns='jabber:iq:register'/></iq>"))
+	servertest.CheckResult(t, servertest.Exchange(bob, "g", "<iq type='get' id='g' to='localhost'><query xmlns='jabber:iq:register'/></iq>"))
 }

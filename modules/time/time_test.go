@@ -1,13 +1,11 @@
 package entitytime
 
 import (
-	"reflect"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/meerkat-xmpp/meerkat/internal/servertest"
-	"github.com/meerkat-xmpp/meerkat/module"
 )
 
 func TestAnswer(t *testing.T) {
@@ -33,29 +31,12 @@ func TestAnswer(t *testing.T) {
 }
 
 func TestConfigExamples(t *testing.T) {
-	for _, path := range []string{"README.md", "../../meerkat.toml"} {
-		t.Run(path, func(t *testing.T) {
-			m, ok := moduleTable(t, path, Name)
-			if !ok {
-				if strings.HasSuffix(path, ".md") {
-					t.Fatalf("%s has no [modules.%s] example", path, Name)
-				}
-				t.Skipf("%s does not configure [modules.%s]", path, Name)
-			}
-			c := DefaultConfig()
-			if err := m.Decode(&c); err != nil {
-				t.Fatal(err)
-			}
-			if err := c.Validate(); err != nil || !reflect.DeepEqual(c, DefaultConfig()) {
-				t.Errorf("%s gives %+v (%v), want the defaults", path, c, err)
-			}
-		})
-	}
+	servertest.CheckConfigExamples(t, Name, DefaultConfig, Config.Validate)
 }
 
 // TestUnknownKey checks the table stays strict though it has no keys.
 func TestUnknownKey(t *testing.T) {
-	m, ok := moduleTable(t, "testdata/unknown.toml", Name)
+	m, ok := servertest.ModuleTable(t, "testdata/unknown.toml", Name)
 	if !ok {
 		t.Fatal("no table")
 	}
@@ -72,10 +53,10 @@ func TestTimeOverTheWire(t *testing.T) {
 	}
 	fixed := time.Date(2030, 1, 2, 3, 4, 5, 0, time.FixedZone("", -3*3600))
 	m.now = func() time.Time { return fixed }
-	ts := servertest.Start(t, servertest.Options{Modules: func(testing.TB) []module.Module { return []module.Module{m} }})
+	ts := servertest.StartModules(t, m)
 	c := ts.Login(t, "alice", "")
-	reply := exchange(c, "t", "<iq type='get' to='localhost' id='t'><time xmlns='urn:xmpp:time'/></iq>")
-	el := checkResult(t, reply)
+	reply := servertest.Exchange(c, "t", "<iq type='get' to='localhost' id='t'><time xmlns='urn:xmpp:time'/></iq>")
+	el := servertest.CheckResult(t, reply)
 	if reply.Attr("from") != "localhost" || el.ChildText(NS, "tzo") != "-03:00" || el.ChildText(NS, "utc") != "2030-01-02T06:04:05.000Z" {
 		t.Errorf("reply %s", reply)
 	}
@@ -87,7 +68,7 @@ func TestTimeOverTheWire(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			checkError(t, exchange(c, "e", tc.iq), tc.cond)
+			servertest.CheckError(t, servertest.Exchange(c, "e", tc.iq), tc.cond)
 		})
 	}
 }

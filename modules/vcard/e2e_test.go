@@ -1,42 +1,32 @@
 package vcard
 
 import (
-	"context"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/meerkat-xmpp/meerkat/internal/servertest"
 	"github.com/meerkat-xmpp/meerkat/internal/xmpptest"
-	"github.com/meerkat-xmpp/meerkat/module"
 	"github.com/meerkat-xmpp/meerkat/router"
 	"github.com/meerkat-xmpp/meerkat/stream"
 )
-
-// probe keeps the disco registry so a test can see what was advertised.
-type probe struct{ disco *module.Disco }
-
-func (*probe) Name() string                                    { return "probe" }
-func (p *probe) Start(_ context.Context, h *module.Host) error { p.disco = h.Disco(); return nil }
-func (*probe) Stop(context.Context) error                      { return nil }
 
 func TestVCardOverTheWire(t *testing.T) {
 	m, err := New(DefaultConfig())
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &probe{}
-	ts := servertest.Start(t, servertest.Options{Modules: func(testing.TB) []module.Module { return []module.Module{m, p} }})
+	ts := servertest.StartModules(t, m)
 	for _, target := range []router.Target{router.TargetServer, router.TargetAccount} {
-		if !slices.Contains(p.disco.Features(target), NS) {
-			t.Errorf("%s features %v lack %s", target, p.disco.Features(target), NS)
+		if !slices.Contains(ts.Disco.Features(target), NS) {
+			t.Errorf("%s features %v lack %s", target, ts.Disco.Features(target), NS)
 		}
 	}
 	alice := ts.Login(t, "alice", "")
 	bob := ts.Login(t, "bob", "")
 
 	// Nothing stored yet: the owner gets an empty vCard.
-	q := checkResult(t, exchange(alice, "g0", "<iq type='get' id='g0'><vCard xmlns='vcard-temp'/></iq>"))
+	q := servertest.CheckResult(t, servertest.Exchange(alice, "g0", "<iq type='get' id='g0'><vCard xmlns='vcard-temp'/></iq>"))
 	if q.String() != "<vCard xmlns='vcard-temp'/>" {
 		t.Fatalf("empty vCard %s", q)
 	}
@@ -45,8 +35,8 @@ func TestVCardOverTheWire(t *testing.T) {
 	card := "<vCard xmlns='vcard-temp' version='3.0'><FN>Alice &lt;&amp;&gt; &apos;Q&apos;</FN>" +
 		"<N><FAMILY>Liddell</FAMILY><GIVEN>Alice</GIVEN><MIDDLE/></N>" +
 		"<PHOTO><TYPE>image/png</TYPE><BINVAL>" + strings.Repeat("iVBORw0KGgo", 3000) + "</BINVAL></PHOTO></vCard>"
-	reply := exchange(alice, "s1", "<iq type='set' id='s1'>"+card+"</iq>")
-	if checkResult(t, reply) != nil || reply.Attr("to") != alice.JID {
+	reply := servertest.Exchange(alice, "s1", "<iq type='set' id='s1'>"+card+"</iq>")
+	if servertest.CheckResult(t, reply) != nil || reply.Attr("to") != alice.JID {
 		t.Fatalf("set reply %s", reply)
 	}
 	want, err := stream.DecodeElement([]byte(card), stream.Limits{}, "")
@@ -65,7 +55,7 @@ func TestVCardOverTheWire(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.c.Send(tc.iq)
 			reply := tc.c.Expect(servertest.IQ("g1"))
-			got := checkResult(t, reply)
+			got := servertest.CheckResult(t, reply)
 			if got.String() != want.String() {
 				t.Errorf("vCard came back as %.200s…\nwant %.200s…", got, want)
 			}
@@ -87,11 +77,11 @@ func TestVCardOverTheWire(t *testing.T) {
 	}
 	for _, tc := range errCases {
 		t.Run(tc.name, func(t *testing.T) {
-			checkError(t, exchange(bob, "e", tc.iq), tc.cond)
+			servertest.CheckError(t, servertest.Exchange(bob, "e", tc.iq), tc.cond)
 		})
 	}
 	// Bob's refused set left Alice's vCard alone.
-	got := checkResult(t, exchange(bob, "g2", "<iq type='get' id='g2' to='alice@localhost'><vCard xmlns='vcard-temp'/></iq>"))
+	got := servertest.CheckResult(t, servertest.Exchange(bob, "g2", "<iq type='get' id='g2' to='alice@localhost'><vCard xmlns='vcard-temp'/></iq>"))
 	if got.String() != want.String() {
 		t.Errorf("alice's vCard changed after a forbidden set")
 	}

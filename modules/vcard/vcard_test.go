@@ -3,12 +3,12 @@ package vcard
 import (
 	"context"
 	"errors"
-	"reflect"
 	"strings"
 	"testing"
 
 	"mellium.im/xmpp/jid"
 
+	"github.com/meerkat-xmpp/meerkat/internal/servertest"
 	"github.com/meerkat-xmpp/meerkat/module"
 	"github.com/meerkat-xmpp/meerkat/router"
 	"github.com/meerkat-xmpp/meerkat/stanza"
@@ -156,22 +156,5 @@ func TestValidate(t *testing.T) {
 }
 
 func TestConfigExamples(t *testing.T) {
-	for _, path := range []string{"README.md", "../../meerkat.toml"} {
-		t.Run(path, func(t *testing.T) {
-			m, ok := moduleTable(t, path, Name)
-			if !ok {
-				if strings.HasSuffix(path, ".md") {
-					t.Fatalf("%s has no [modules.%s] example", path, Name)
-				}
-				t.Skipf("%s does not configure [modules.%s]", path, Name)
-			}
-			c := DefaultConfig()
-			if err := m.Decode(&c); err != nil {
-				t.Fatal(err)
-			}
-			if !reflect.DeepEqual(c, DefaultConfig()) {
-				t.Errorf("%s gives %+v, want the defaults %+v", path, c, DefaultConfig())
-			}
-		})
-	}
+	servertest.CheckConfigExamples(t, Name, DefaultConfig, nil)
 }

@@ -1,14 +1,11 @@
 package version
 
 import (
-	"reflect"
 	"runtime"
 	"runtime/debug"
-	"strings"
 	"testing"
 
 	"github.com/meerkat-xmpp/meerkat/internal/servertest"
-	"github.com/meerkat-xmpp/meerkat/module"
 )
 
 func TestBuildVersion(t *testing.T) {
@@ -88,24 +85,7 @@ func TestValidate(t *testing.T) {
 }
 
 func TestConfigExamples(t *testing.T) {
-	for _, path := range []string{"README.md", "../../meerkat.toml"} {
-		t.Run(path, func(t *testing.T) {
-			m, ok := moduleTable(t, path, Name)
-			if !ok {
-				if strings.HasSuffix(path, ".md") {
-					t.Fatalf("%s has no [modules.%s] example", path, Name)
-				}
-				t.Skipf("%s does not configure [modules.%s]", path, Name)
-			}
-			c := DefaultConfig()
-			if err := m.Decode(&c); err != nil {
-				t.Fatal(err)
-			}
-			if !reflect.DeepEqual(c, DefaultConfig()) {
-				t.Errorf("%s gives %+v, want the defaults %+v", path, c, DefaultConfig())
-			}
-		})
-	}
+	servertest.CheckConfigExamples(t, Name, DefaultConfig, nil)
 }
 
 func TestVersionOverTheWire(t *testing.T) {
@@ -113,10 +93,10 @@ func TestVersionOverTheWire(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ts := servertest.Start(t, servertest.Options{Modules: func(testing.TB) []module.Module { return []module.Module{m} }})
+	ts := servertest.StartModules(t, m)
 	c := ts.Login(t, "alice", "")
-	reply := exchange(c, "v", "<iq type='get' to='localhost' id='v'><query xmlns='jabber:iq:version'/></iq>")
-	q := checkResult(t, reply)
+	reply := servertest.Exchange(c, "v", "<iq type='get' to='localhost' id='v'><query xmlns='jabber:iq:version'/></iq>")
+	q := servertest.CheckResult(t, reply)
 	if reply.Attr("from") != "localhost" || q.ChildText(NS, "name") != "Meerkat" || q.ChildText(NS, "version") != "9.9.9" ||
 		q.ChildText(NS, "os") != runtime.GOOS+"/"+runtime.GOARCH {
 		t.Errorf("reply %s", reply)
@@ -132,7 +112,7 @@ func TestVersionOverTheWire(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			checkError(t, exchange(c, "e", tc.iq), tc.cond)
+			servertest.CheckError(t, servertest.Exchange(c, "e", tc.iq), tc.cond)
 		})
 	}
 }
