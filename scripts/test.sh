@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every Meerkat test, after installing what the tests need on a Debian
 # machine with Go: PostgreSQL binaries (for a throwaway cluster when no server
-# runs on 127.0.0.1:5432) and python3-slixmpp (the interop client). Run as
+# runs on 127.0.0.1:5432), python3-slixmpp (the interop client) and prosody
+# (a peer server that mob is tested against). Run as
 # root or with sudo available. CI=true turns missing prerequisites into
 # failures instead of skips.
 set -euo pipefail
@@ -12,6 +13,7 @@ FUZZTIME="${FUZZTIME:-10s}"
 need_pkgs=()
 [ -x /usr/bin/python3 ] && /usr/bin/python3 -c 'import slixmpp' 2>/dev/null || need_pkgs+=(python3-slixmpp)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1 || need_pkgs+=(postgresql)
+command -v prosody >/dev/null 2>&1 || need_pkgs+=(prosody)
 if [ ${#need_pkgs[@]} -gt 0 ]; then
 	SUDO=""
 	[ "$(id -u)" -ne 0 ] && SUDO="sudo"

@@ -1,0 +1,152 @@
+package mob_test
+
+import (
+	"context"
+	"crypto/tls"
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/meerkat-xmpp/meerkat/internal/mob"
+	"github.com/meerkat-xmpp/meerkat/internal/servertest"
+	"github.com/meerkat-xmpp/meerkat/module"
+	"github.com/meerkat-xmpp/meerkat/modules/presence"
+	"github.com/meerkat-xmpp/meerkat/modules/roster"
+)
+
+const users = 20
+
+// start runs an in-process Meerkat with users user0..user19 (the store is
+// provisioned directly) and the roster and presence modules.
+func start(t *testing.T) *servertest.Server {
+	t.Helper()
+	var names []string
+	for i := range users {
+		names = append(names, fmt.Sprintf("user%d", i))
+	}
+	return servertest.Start(t, servertest.Options{Users: names, Modules: func(t testing.TB) []module.Module {
+		r, err := roster.New(roster.DefaultConfig())
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := presence.New(presence.DefaultConfig())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return []module.Module{r, p}
+	}})
+}
+
+func config(t *testing.T, addr, mech string) *mob.Config {
+	t.Helper()
+	host := addr[:strings.LastIndexByte(addr, ':')]
+	if err := mob.CheckTarget(context.Background(), nil, host, false); err != nil {
+		t.Fatal(err)
+	}
+	return &mob.Config{
+		Transport: &mob.TCP{Addr: addr, Mode: mob.TLSStartTLS, TLS: &tls.Config{InsecureSkipVerify: true, ServerName: servertest.Host}, Timeout: 10 * time.Second},
+		Target:    addr, TLS: mob.TLSStartTLS, Domain: servertest.Host, Mech: mech,
+		UserPrefix: "user", Password: servertest.Password, Resource: "mob",
+		Ramp: 500, Concurrency: 8, Timeout: 10 * time.Second, ServerPID: os.Getpid(),
+	}
+}
+
+func checkOrdered(t *testing.T, what string, s mob.Summary) {
+	t.Helper()
+	if !(s.MinMS <= s.P50 && s.P50 <= s.P90 && s.P90 <= s.P99 && s.P99 <= s.MaxMS) || s.MaxMS <= 0 {
+		t.Errorf("%s percentiles out of order: %+v", what, s)
+	}
+}
+
+func TestLoginScenario(t *testing.T) {
+	srv := start(t)
+	for _, mech := range []string{"SCRAM-SHA-256", "SCRAM-SHA-1", "PLAIN"} {
+		t.Run(mech, func(t *testing.T) {
+			res, err := mob.Login(context.Background(), config(t, srv.Addr, mech), mob.LoginOptions{Users: users})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Logins.OK != users || res.Logins.Failed != 0 || res.Errors != 0 {
+				t.Fatalf("logins %+v, errors %v", res.Logins, res.ErrorKinds)
+			}
+			if res.Logins.PerSecond <= 0 || res.Logins.Time.Count != users {
+				t.Fatalf("logins %+v", res.Logins)
+			}
+			checkOrdered(t, "login", res.Logins.Time)
+		})
+	}
+}
+
+func TestLoginWrongPasswordCounted(t *testing.T) {
+	srv := start(t)
+	cfg := config(t, srv.Addr, "SCRAM-SHA-256")
+	cfg.Password = "wrong password"
+	res, err := mob.Login(context.Background(), cfg, mob.LoginOptions{Users: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Logins.OK != 0 || res.Logins.Failed != 3 || res.Errors != 3 {
+		t.Fatalf("logins %+v, errors %v", res.Logins, res.ErrorKinds)
+	}
+	for k := range res.ErrorKinds {
+		if !strings.Contains(k, "auth") {
+			t.Errorf("error kind %q", k)
+		}
+	}
+}
+
+func TestIdleScenario(t *testing.T) {
+	srv := start(t)
+	res, err := mob.Idle(context.Background(), config(t, srv.Addr, "SCRAM-SHA-256"),
+		mob.IdleOptions{Users: users, Settle: 50 * time.Millisecond, Hold: 200 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Logins.OK != users || res.Errors != 0 {
+		t.Fatalf("logins %+v, errors %v", res.Logins, res.ErrorKinds)
+	}
+	if s := res.Server; s == nil || s.Error != "" || s.RSSAfterKiB <= 0 || s.Procs < 1 {
+		t.Fatalf("server readings %+v", res.Server)
+	}
+}
+
+func TestChatScenario(t *testing.T) {
+	srv := start(t)
+	res, err := mob.Chat(context.Background(), config(t, srv.Addr, "SCRAM-SHA-256"), mob.ChatOptions{
+		Users: users, Rate: 200, Duration: 2 * time.Second, Drain: 5 * time.Second, Body: 64, Presence: true,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := res.Traffic
+	if tr == nil {
+		t.Fatal("no traffic section")
+	}
+	var b strings.Builder
+	res.WriteTable(&b)
+	t.Logf("\n%s", b.String())
+	if tr.Sent != 400 || tr.Expected != tr.Sent {
+		t.Errorf("sent %d, expected %d; want 400 each", tr.Sent, tr.Expected)
+	}
+	if tr.Received+tr.Lost != tr.Sent || tr.Extra != 0 {
+		t.Errorf("sent %d ≠ received %d + lost %d (extra %d)", tr.Sent, tr.Received, tr.Lost, tr.Extra)
+	}
+	if tr.Lost != 0 || res.Errors != 0 {
+		t.Errorf("lost %d on loopback, errors %v", tr.Lost, res.ErrorKinds)
+	}
+	checkOrdered(t, "delivery", tr.Latency)
+	if res.Server == nil || res.Server.CPUPerDelivery <= 0 {
+		t.Errorf("server cpu %+v", res.Server)
+	}
+}
+
+func TestRefusesRemoteTarget(t *testing.T) {
+	for _, host := range []string{"192.0.2.10", "example.invalid"} {
+		err := mob.CheckTarget(context.Background(), nil, host, false)
+		if err == nil {
+			t.Errorf("%s accepted", host)
+		}
+	}
+}
