@@ -2,6 +2,7 @@ package c2s
 
 import (
 	"errors"
+	"log/slog"
 
 	"mellium.im/xmpp/jid"
 
@@ -32,7 +33,6 @@ func (s *session) handleBind(iq, b *stream.Element) error {
 	}
 	s.jid, s.full = full, full.String()
 	s.state = stateEstablished
-	s.log = s.log.With("jid", s.full)
 	s.srv.metrics.sessions.WithLabelValues(s.lis.transport).Inc()
 	s.dec.SetLimits(s.lis.cfg.Limits)
 	j := stream.NewElement(stream.NSBind, "jid")
@@ -40,7 +40,7 @@ func (s *session) handleBind(iq, b *stream.Element) error {
 	reply := stream.NewElement(stream.NSClient, "iq", "type", stanza.IQResult, "id", iq.Attr("id"))
 	reply.AddChild(stream.NewElement(stream.NSBind, "bind").AddChild(j))
 	s.send(reply)
-	s.log.Debug("resource bound")
+	s.logAt(slog.LevelDebug, "resource bound")
 	router.RunEvent(s.ctx, s.srv.router, &s.srv.router.Hooks().SessionOpened, &router.SessionEvent{JID: full, Session: s})
 	return nil
 }

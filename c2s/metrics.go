@@ -1,6 +1,8 @@
 package c2s
 
 import (
+	"sync/atomic"
+
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/meerkat-xmpp/meerkat/stanza"
@@ -16,6 +18,46 @@ type Metrics struct {
 	authTotal     *prometheus.CounterVec
 	closedTotal   *prometheus.CounterVec
 	slowConsumers prometheus.Counter
+
+	// inCache and outCache hold the stanza counters by kind and type label
+	// once used, so the per-stanza path skips the label hashing and the
+	// vector's lock of WithLabelValues.
+	inCache, outCache stanzaCounters
+}
+
+// stanzaTypes are the type labels stanza.TypeLabel returns, "other" last.
+var stanzaTypes = [...]string{
+	stanza.MessageNormal, stanza.MessageChat, stanza.MessageGroupchat, stanza.MessageHeadline,
+	stanza.TypeError, "available", stanza.PresenceUnavailable, stanza.PresenceProbe,
+	stanza.PresenceSubscribe, stanza.PresenceSubscribed, stanza.PresenceUnsubscribe,
+	stanza.PresenceUnsubscribed, stanza.IQGet, stanza.IQSet, stanza.IQResult, "other",
+}
+
+// stanzaCounters caches one CounterVec's children by kind and type label.
+type stanzaCounters [stanza.KindIQ + 1][len(stanzaTypes)]atomic.Pointer[prometheus.Counter]
+
+// typeIndex returns label's index in stanzaTypes.
+func typeIndex(label string) int {
+	for i, t := range stanzaTypes[:len(stanzaTypes)-1] {
+		if t == label {
+			return i
+		}
+	}
+	return len(stanzaTypes) - 1
+}
+
+// inc counts el on vec, through the cache c.
+func (c *stanzaCounters) inc(vec *prometheus.CounterVec, el *stream.Element) {
+	k := stanza.KindOf(el)
+	label := stanza.TypeLabel(k, el.Attr("type"))
+	slot := &c[k][typeIndex(label)]
+	if p := slot.Load(); p != nil {
+		(*p).Inc()
+		return
+	}
+	ctr := vec.WithLabelValues(k.String(), label)
+	slot.Store(&ctr)
+	ctr.Inc()
 }
 
 // NewMetrics creates the c2s collectors and registers them on reg (nil: not
@@ -57,15 +99,8 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	return m
 }
 
-func (m *Metrics) in(el *stream.Element) {
-	k := stanza.KindOf(el)
-	m.stanzasIn.WithLabelValues(k.String(), stanza.TypeLabel(k, el.Attr("type"))).Inc()
-}
-
-func (m *Metrics) out(el *stream.Element) {
-	k := stanza.KindOf(el)
-	m.stanzasOut.WithLabelValues(k.String(), stanza.TypeLabel(k, el.Attr("type"))).Inc()
-}
+func (m *Metrics) in(el *stream.Element)  { m.inCache.inc(m.stanzasIn, el) }
+func (m *Metrics) out(el *stream.Element) { m.outCache.inc(m.stanzasOut, el) }
 
 func (m *Metrics) auth(mech string, ok bool) {
 	r := "failure"

@@ -3,6 +3,7 @@ package c2s
 import (
 	"encoding/base64"
 	"errors"
+	"log/slog"
 
 	"github.com/meerkat-xmpp/meerkat/auth"
 	"github.com/meerkat-xmpp/meerkat/stream"
@@ -63,8 +64,7 @@ func (s *session) saslStep(resp []byte) error {
 	s.username = user.Localpart()
 	s.sasl = nil
 	s.srv.metrics.auth(s.saslMech, true)
-	s.log = s.log.With("user", s.username)
-	s.log.Debug("authenticated", "mechanism", s.saslMech)
+	s.logAt(slog.LevelDebug, "authenticated", "mechanism", s.saslMech)
 	b := append(s.srv.pool.get(), "<success xmlns='"+stream.NSSASL+"'>"...)
 	if len(out) > 0 {
 		b = base64.StdEncoding.AppendEncode(b, out)
@@ -88,9 +88,9 @@ func (s *session) saslFailed(mech string, err error) error {
 	s.srv.metrics.auth(mech, false)
 	if f.Cause != nil {
 		// A server-side fault (storage down): worth a warning, never shown to the client.
-		s.log.Warn("authentication failed", "mechanism", mechLabel(mech), "condition", f.Condition, "err", f.Cause)
+		s.logAt(slog.LevelWarn, "authentication failed", "mechanism", mechLabel(mech), "condition", f.Condition, "err", f.Cause)
 	} else {
-		s.log.Info("authentication failed", "mechanism", mechLabel(mech), "condition", f.Condition)
+		s.logAt(slog.LevelInfo, "authentication failed", "mechanism", mechLabel(mech), "condition", f.Condition)
 	}
 	b := append(s.srv.pool.get(), "<failure xmlns='"+stream.NSSASL+"'><"...)
 	b = append(b, f.Condition...)

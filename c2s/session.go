@@ -49,7 +49,6 @@ type session struct {
 	conn net.Conn // raw, or the TLS conn on top of it
 	tls  bool
 	dec  *stream.Decoder
-	log  *slog.Logger
 	ctx  context.Context
 
 	state        state
@@ -72,9 +71,29 @@ type session struct {
 
 func newSession(srv *Server, lis *listener, conn net.Conn) *session {
 	s := &session{srv: srv, lis: lis, id: newID(), raw: conn, conn: conn}
-	s.log = srv.log.With("session", s.id, "remote", conn.RemoteAddr().String(), "listener", lis.cfg.Name)
 	s.out.init(lis.cfg.OutboundQueueBytes, &srv.pool, s.writeConn, s.closeConn)
 	return s
+}
+
+// logAt logs one session event. The session's attributes ("session",
+// "remote", "listener", then "user" and "jid" once known) are added only when
+// level is enabled, so a session keeps no logger of its own: slog's With
+// would copy the handler and preformat the attributes for every connection.
+func (s *session) logAt(level slog.Level, msg string, args ...any) {
+	l := s.srv.log
+	ctx := context.Background()
+	if !l.Enabled(ctx, level) {
+		return
+	}
+	attrs := make([]any, 0, 10+len(args))
+	attrs = append(attrs, "session", s.id, "remote", s.raw.RemoteAddr().String(), "listener", s.lis.cfg.Name)
+	if s.username != "" {
+		attrs = append(attrs, "user", s.username)
+	}
+	if s.full != "" {
+		attrs = append(attrs, "jid", s.full)
+	}
+	l.Log(ctx, level, msg, append(attrs, args...)...)
 }
 
 func newID() string {
@@ -117,14 +136,14 @@ func (s *session) serve(ctx context.Context) {
 		// A bug in session code must cost one session, never the process
 		// (net/http does the same for handlers).
 		if p := recover(); p != nil {
-			s.log.Error("session panicked", "panic", p, "stack", string(debug.Stack()))
+			s.logAt(slog.LevelError, "session panicked", "panic", p, "stack", string(debug.Stack()))
 			s.fail(stream.E(stream.InternalServerError, ""))
 		}
 	}()
 
 	if s.lis.cfg.Mode == ModeDirect {
 		if err := s.handshakeTLS(); err != nil {
-			s.log.Debug("direct TLS handshake failed", "err", err)
+			s.logAt(slog.LevelDebug, "direct TLS handshake failed", "err", err)
 			s.srv.metrics.closed("tls_failed")
 			return
 		}
@@ -240,7 +259,7 @@ func (s *session) finish(err error) {
 		s.out.close(nil)
 		return
 	default:
-		s.log.Debug("connection error", "err", err)
+		s.logAt(slog.LevelDebug, "connection error", "err", err)
 		s.srv.metrics.closed("io_error")
 		s.out.close(nil)
 		return
@@ -251,7 +270,7 @@ func (s *session) finish(err error) {
 // fail writes a stream error and closes. Before our stream header went out
 // RFC 6120 §4.9.1.2 wants a header first.
 func (s *session) fail(se *stream.Error) {
-	s.log.Debug("stream error", "condition", string(se.Condition), "text", se.Text)
+	s.logAt(slog.LevelDebug, "stream error", "condition", string(se.Condition), "text", se.Text)
 	s.srv.metrics.closed(string(se.Condition))
 	var b []byte
 	if !s.headerSent {
@@ -319,7 +338,7 @@ func (s *session) cleanup() {
 		s.srv.metrics.sessions.WithLabelValues(s.lis.transport).Dec()
 	}
 	s.srv.forget(s)
-	s.log.Debug("session closed")
+	s.logAt(slog.LevelDebug, "session closed")
 }
 
 func (s *session) handshakeTLS() error {
@@ -345,7 +364,7 @@ func (s *session) startTLS() error {
 		return io.EOF
 	}
 	if err := s.handshakeTLS(); err != nil {
-		s.log.Debug("STARTTLS handshake failed", "err", err)
+		s.logAt(slog.LevelDebug, "STARTTLS handshake failed", "err", err)
 		return io.EOF
 	}
 	s.restart()
