@@ -292,9 +292,7 @@ func (s *session) Kick(err *stream.Error) {
 
 // Deliver implements router.Session.
 func (s *session) Deliver(el *stream.Element) bool {
-	ok := s.out.enqueue(func(b []byte) []byte { return el.AppendXML(b, stream.NSClient) })
-	if ok {
-		s.srv.metrics.out(el)
+	if s.send(el) {
 		return true
 	}
 	s.out.mu.Lock()

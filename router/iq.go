@@ -115,13 +115,7 @@ func (r *Router) dispatchIQ(ctx context.Context, target Target, el *stream.Eleme
 	}
 	res, err := r.call(ctx, e, &IQ{From: from, To: to, Type: el.Attr("type"), Payload: payload, Stanza: el})
 	if err != nil {
-		se, ok := err.(*stanza.Error)
-		if !ok {
-			r.log.LogAttrs(ctx, slog.LevelError, "IQ handler failed", slog.String("module", e.owner),
-				slog.String("ns", payload.Space), slog.Any("err", err))
-			se = stanza.NewError(stanza.InternalServerError, "")
-		}
-		r.bounce(ctx, el, se)
+		r.bounce(ctx, el, r.handlerError(ctx, e, payload.Space, err))
 		return
 	}
 	reply := stanza.Result(el, res)
@@ -129,6 +123,18 @@ func (r *Router) dispatchIQ(ctx context.Context, target Target, el *stream.Eleme
 		reply.SetAttr("from", to.String())
 	}
 	r.route(ctx, stanza.KindIQ, reply)
+}
+
+// handlerError turns a handler's error into the stanza error to answer
+// with: a *stanza.Error as it is, anything else internal-server-error,
+// logged with the module that returned it.
+func (r *Router) handlerError(ctx context.Context, e iqEntry, ns string, err error) *stanza.Error {
+	if se, ok := err.(*stanza.Error); ok {
+		return se
+	}
+	r.log.LogAttrs(ctx, slog.LevelError, "IQ handler failed", slog.String("module", e.owner),
+		slog.String("ns", ns), slog.Any("err", err))
+	return stanza.NewError(stanza.InternalServerError, "")
 }
 
 // call runs a handler, turning a panic into internal-server-error so one
@@ -163,13 +169,7 @@ func (r *Router) PreAuthIQ(ctx context.Context, domain jid.JID, el *stream.Eleme
 	}
 	res, err := r.call(ctx, e, &IQ{To: domain, Type: el.Attr("type"), Payload: payload, Stanza: el})
 	if err != nil {
-		se, ok := err.(*stanza.Error)
-		if !ok {
-			r.log.LogAttrs(ctx, slog.LevelError, "IQ handler failed", slog.String("module", e.owner),
-				slog.String("ns", payload.Space), slog.Any("err", err))
-			se = stanza.NewError(stanza.InternalServerError, "")
-		}
-		return stanza.ErrorReply(el, se)
+		return stanza.ErrorReply(el, r.handlerError(ctx, e, payload.Space, err))
 	}
 	return stanza.Result(el, res)
 }
