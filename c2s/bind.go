@@ -3,6 +3,7 @@ package c2s
 import (
 	"errors"
 	"log/slog"
+	"time"
 
 	"mellium.im/xmpp/jid"
 
@@ -33,6 +34,7 @@ func (s *session) handleBind(iq, b *stream.Element) error {
 	}
 	s.jid, s.full = full, full.String()
 	s.state = stateEstablished
+	s.lastInput = time.Now()
 	s.srv.metrics.sessions.WithLabelValues(s.lis.transport).Inc()
 	s.dec.SetLimits(s.lis.cfg.Limits)
 	j := stream.NewElement(stream.NSBind, "jid")

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/meerkat-xmpp/meerkat/auth"
 	"github.com/meerkat-xmpp/meerkat/c2s"
 	"github.com/meerkat-xmpp/meerkat/internal/selfsigned"
@@ -23,6 +25,7 @@ type testServer struct {
 	starttls, direct, plain string
 	srv                     *c2s.Server
 	router                  *router.Router
+	metrics                 *prometheus.Registry
 }
 
 const testPassword = "correct horse battery staple"
@@ -34,6 +37,7 @@ type serverOpts struct {
 	refuse  bool
 	handsh  time.Duration
 	noUsers bool
+	park    time.Duration
 }
 
 func startServer(t *testing.T, o serverOpts) *testServer {
@@ -62,11 +66,14 @@ func startServer(t *testing.T, o serverOpts) *testServer {
 	}
 	r := router.New(router.Options{Hosts: []string{"localhost"}, Users: store})
 	a := auth.NewServer(auth.Config{FakeSaltSecret: []byte("test secret for fake salts......")}, store)
-	srv := c2s.NewServer(c2s.Deps{Router: r, Auth: a, TLS: &tls.Config{Certificates: []tls.Certificate{cert}}})
-	ts := &testServer{srv: srv, router: r}
+	reg := prometheus.NewRegistry()
+	srv := c2s.NewServer(c2s.Deps{Router: r, Auth: a, TLS: &tls.Config{Certificates: []tls.Certificate{cert}},
+		Metrics: c2s.NewMetrics(reg)})
+	ts := &testServer{srv: srv, router: r, metrics: reg}
 	base := c2s.ListenerConfig{
 		Address: "127.0.0.1:0", StartTLSRequired: true, Limits: o.limits, IdleTimeout: o.idle,
 		OutboundQueueBytes: o.queue, ReplaceOnConflict: !o.refuse, HandshakeTimeout: o.handsh, LegacySession: true,
+		ParkAfter: o.park,
 	}
 	for _, m := range []struct {
 		mode c2s.Mode
@@ -131,4 +138,32 @@ func errorCondition(el *stream.Element) string {
 		}
 	}
 	return ""
+}
+
+// gauge reads the value of the unlabelled gauge called name.
+func (ts *testServer) gauge(t *testing.T, name string) float64 {
+	t.Helper()
+	mfs, err := ts.metrics.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() == name && len(mf.GetMetric()) == 1 {
+			return mf.GetMetric()[0].GetGauge().GetValue()
+		}
+	}
+	t.Fatalf("no gauge %s", name)
+	return 0
+}
+
+// waitFor polls cond until it holds or 10 s pass.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 }

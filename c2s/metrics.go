@@ -18,6 +18,7 @@ type Metrics struct {
 	authTotal     *prometheus.CounterVec
 	closedTotal   *prometheus.CounterVec
 	slowConsumers prometheus.Counter
+	parked        prometheus.Gauge
 
 	// inCache and outCache hold the stanza counters by kind and type label
 	// once used, so the per-stanza path skips the label hashing and the
@@ -88,13 +89,17 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Namespace: "meerkat", Subsystem: "c2s", Name: "closed_total",
 			Help: "Closed client connections by reason (a stream error condition or a transport event).",
 		}, []string{"reason"}),
+		parked: prometheus.NewGauge(prometheus.GaugeOpts{
+			Namespace: "meerkat", Subsystem: "c2s", Name: "parked_sessions",
+			Help: "Bound sessions idle long enough to hold no reader goroutine or read buffer.",
+		}),
 		slowConsumers: prometheus.NewCounter(prometheus.CounterOpts{
 			Namespace: "meerkat", Subsystem: "c2s", Name: "slow_consumers_total",
 			Help: "Sessions cut off because their outbound queue overflowed.",
 		}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.connections, m.sessions, m.stanzasIn, m.stanzasOut, m.authTotal, m.closedTotal, m.slowConsumers)
+		reg.MustRegister(m.connections, m.sessions, m.stanzasIn, m.stanzasOut, m.authTotal, m.closedTotal, m.slowConsumers, m.parked)
 	}
 	return m
 }

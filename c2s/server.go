@@ -28,13 +28,17 @@ const (
 
 // ListenerConfig configures one c2s listener.
 type ListenerConfig struct {
-	Name               string // for logs and metrics; defaults to the address
-	Address            string
-	Mode               Mode
-	StartTLSRequired   bool
-	Limits             stream.Limits
-	HandshakeTimeout   time.Duration
-	IdleTimeout        time.Duration
+	Name             string // for logs and metrics; defaults to the address
+	Address          string
+	Mode             Mode
+	StartTLSRequired bool
+	Limits           stream.Limits
+	HandshakeTimeout time.Duration
+	IdleTimeout      time.Duration
+	// ParkAfter is how long a bound session may send nothing before its
+	// reader goroutine and read buffer are released until its next byte
+	// (park.go); 0 never parks.
+	ParkAfter          time.Duration
 	OutboundQueueBytes int
 	MaxAuthFailures    int
 	ReplaceOnConflict  bool // a second bind of a resource replaces the first
@@ -59,6 +63,9 @@ type Server struct {
 	log     *slog.Logger
 	metrics *Metrics
 	pool    bufPool
+
+	pollOnce sync.Once
+	poll     *poller // nil until a session first parks, or if epoll failed
 
 	mu        sync.Mutex
 	listeners []*listener
@@ -176,12 +183,9 @@ func (s *Server) accept(ctx context.Context, l *listener) {
 			continue
 		}
 		s.sessions[sess] = struct{}{}
-		s.wg.Add(1)
+		s.wg.Add(1) // done by the session's cleanup, whichever goroutine runs it
 		s.mu.Unlock()
-		go func() {
-			defer s.wg.Done()
-			sess.serve(ctx)
-		}()
+		go sess.serve(ctx)
 	}
 }
 
@@ -211,12 +215,38 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	go func() { s.wg.Wait(); close(done) }()
 	select {
 	case <-done:
+		s.closePoller()
 		return nil
 	case <-ctx.Done():
 		for _, sess := range sessions {
-			sess.raw.Close()
+			sess.abort()
 		}
 		<-done
+		s.closePoller()
 		return ctx.Err()
 	}
+}
+
+// parking reports whether sessions can park (the poller runs).
+func (s *Server) parking() bool { return s.getPoller() != nil }
+
+// closePoller stops the poller once no session is left to wake.
+func (s *Server) closePoller() {
+	s.pollOnce.Do(func() {}) // no poller may start after this
+	if s.poll != nil {
+		s.poll.close()
+	}
+}
+
+// getPoller returns the poller, starting it the first time.
+func (s *Server) getPoller() *poller {
+	s.pollOnce.Do(func() {
+		p, err := newPoller()
+		if err != nil {
+			s.log.Warn("idle sessions cannot park; each keeps its reader goroutine", "err", err)
+			return
+		}
+		s.poll = p
+	})
+	return s.poll
 }

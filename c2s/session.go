@@ -12,6 +12,7 @@ import (
 	"os"
 	"runtime/debug"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -50,6 +51,8 @@ type session struct {
 	tls  bool
 	dec  *stream.Decoder
 	ctx  context.Context
+	stop context.CancelFunc
+	fd   int32 // the socket's descriptor for the poller, -1 if none
 
 	state        state
 	headerSent   bool
@@ -65,12 +68,20 @@ type session struct {
 	available    bool
 	lastPresence *stream.Element // last available broadcast presence
 	kicked       atomic.Pointer[stream.Error]
+	lastInput    time.Time // when the last bytes arrived (idle timeout)
+
+	// Parking (park.go): parked is set while no goroutine serves the
+	// session; parkMu orders parking against the connection's close.
+	parked     atomic.Bool
+	parkMu     sync.Mutex
+	connClosed bool
+	idleTimer  *time.Timer
 
 	out outbound
 }
 
 func newSession(srv *Server, lis *listener, conn net.Conn) *session {
-	s := &session{srv: srv, lis: lis, id: newID(), raw: conn, conn: conn}
+	s := &session{srv: srv, lis: lis, id: newID(), raw: conn, conn: conn, fd: socketFD(conn)}
 	s.out.init(lis.cfg.OutboundQueueBytes, &srv.pool, s.writeConn, s.closeConn)
 	return s
 }
@@ -108,56 +119,77 @@ func (s *session) writeConn(b []byte) error {
 	return err
 }
 
-func (s *session) closeConn() { s.conn.Close() }
-
-// Read implements io.Reader for the decoder, refreshing the read deadline so
-// an idle or stalled peer ends with connection-timeout.
+// Read implements io.Reader for the decoder. Until the session is bound the
+// handshake deadline applies; then the idle timeout, counted from the last
+// bytes received, or sooner the moment to park (park.go).
 func (s *session) Read(p []byte) (int, error) {
 	d := s.deadline
 	if s.state == stateEstablished {
-		d = time.Time{}
-		if t := s.lis.cfg.IdleTimeout; t > 0 {
-			d = time.Now().Add(t)
-		}
+		d = s.readDeadline(time.Now())
 	}
 	s.conn.SetReadDeadline(d)
-	return s.conn.Read(p)
+	n, err := s.conn.Read(p)
+	if n > 0 && s.state == stateEstablished {
+		s.lastInput = time.Now()
+	}
+	return n, err
 }
 
-// serve runs the session until the connection ends.
+// serve runs the session: its first goroutine negotiates TLS if the
+// listener is direct, then reads. The session outlives the goroutine if it
+// parks.
 func (s *session) serve(ctx context.Context) {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	s.ctx = ctx
+	// The session's context ends with the session, not with the listener's:
+	// at shutdown every session is kicked and flushed first. Not deriving
+	// from a cancellable parent also spares the parent a registry entry per
+	// connection.
+	s.ctx, s.stop = context.WithCancel(context.WithoutCancel(ctx))
 	s.deadline = time.Now().Add(s.lis.cfg.HandshakeTimeout)
 	s.srv.metrics.connections.WithLabelValues(s.lis.transport).Inc()
-	defer s.cleanup()
+	if s.lis.cfg.Mode == ModeDirect {
+		if err := s.handshakeTLS(); err != nil {
+			s.logAt(slog.LevelDebug, "direct TLS handshake failed", "err", err)
+			s.srv.metrics.closed("tls_failed")
+			s.cleanup()
+			return
+		}
+	}
+	s.dec = stream.NewDecoder(s, s.lis.cfg.Limits)
+	s.run()
+}
+
+// run reads and handles tokens until the session ends, then cleans up; or
+// until it parks, leaving the session to the goroutine that wakes it.
+func (s *session) run() {
+	parked := false
 	defer func() {
 		// A bug in session code must cost one session, never the process
 		// (net/http does the same for handlers).
 		if p := recover(); p != nil {
 			s.logAt(slog.LevelError, "session panicked", "panic", p, "stack", string(debug.Stack()))
 			s.fail(stream.E(stream.InternalServerError, ""))
+			parked = false
+		}
+		if !parked {
+			s.cleanup()
 		}
 	}()
-
-	if s.lis.cfg.Mode == ModeDirect {
-		if err := s.handshakeTLS(); err != nil {
-			s.logAt(slog.LevelDebug, "direct TLS handshake failed", "err", err)
-			s.srv.metrics.closed("tls_failed")
-			return
-		}
-	}
-	s.dec = stream.NewDecoder(s, s.lis.cfg.Limits)
 	for {
 		tok, err := s.dec.Next()
 		if err == nil {
 			err = s.handleToken(tok)
 		}
-		if err != nil {
-			s.finish(err)
-			return
+		if err == nil {
+			continue
 		}
+		if isTimeout(err) && s.state == stateEstablished && s.kicked.Load() == nil && !s.idleExpired() {
+			if parked = s.park(); parked {
+				return
+			}
+			continue // the read fails again at once if the connection closed
+		}
+		s.finish(err)
+		return
 	}
 }
 
@@ -327,7 +359,16 @@ func (s *session) cleanup() {
 	}
 	s.out.close(nil)
 	s.out.flush()
+	s.detach()
 	s.conn.Close()
+	s.parkMu.Lock()
+	if s.idleTimer != nil {
+		s.idleTimer.Stop()
+	}
+	s.parkMu.Unlock()
+	if s.stop != nil {
+		s.stop()
+	}
 	if s.dec != nil {
 		s.dec.Release()
 	}
@@ -337,6 +378,7 @@ func (s *session) cleanup() {
 	}
 	s.srv.forget(s)
 	s.logAt(slog.LevelDebug, "session closed")
+	s.srv.wg.Done()
 }
 
 func (s *session) handshakeTLS() error {

@@ -118,6 +118,11 @@ type C2S struct {
 	// with a connection-timeout stream error. "0s" never closes idle
 	// connections. Key: idle_timeout. Default: "10m".
 	IdleTimeout Duration `toml:"idle_timeout"`
+	// ParkAfter is how long a bound session may send nothing before the
+	// server releases its reader goroutine and read buffer until its next
+	// byte; it is what keeps an idle session small. "0s" never parks. Key:
+	// park_after. Default: "2s".
+	ParkAfter Duration `toml:"park_after"`
 	// OutboundQueueBytes caps the bytes waiting to be sent to one client.
 	// A client that lets more pile up is too slow and is disconnected.
 	// Key: outbound_queue_bytes. Default: 1048576 (1 MiB). Minimum:
@@ -150,6 +155,7 @@ func (c *C2S) SetDefaults() {
 		MaxAttrs:           64,
 		HandshakeTimeout:   Duration(30 * time.Second),
 		IdleTimeout:        Duration(10 * time.Minute),
+		ParkAfter:          Duration(2 * time.Second),
 		OutboundQueueBytes: 1 << 20,
 		MaxAuthFailures:    3,
 		ResourceConflict:   ConflictReplace,

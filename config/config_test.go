@@ -32,6 +32,7 @@ func TestDefault(t *testing.T) {
 		{"c2s[0].max_attrs", c.Listen.C2S[0].MaxAttrs, 64},
 		{"c2s[0].handshake_timeout", c.Listen.C2S[0].HandshakeTimeout.D(), 30 * time.Second},
 		{"c2s[0].idle_timeout", c.Listen.C2S[0].IdleTimeout.D(), 10 * time.Minute},
+		{"c2s[0].park_after", c.Listen.C2S[0].ParkAfter.D(), 2 * time.Second},
 		{"c2s[0].outbound_queue_bytes", c.Listen.C2S[0].OutboundQueueBytes, 1048576},
 		{"c2s[0].max_auth_failures", c.Listen.C2S[0].MaxAuthFailures, 3},
 		{"c2s[0].resource_conflict", c.Listen.C2S[0].ResourceConflict, "replace"},

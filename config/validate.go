@@ -89,6 +89,9 @@ func (r *reporter) listen(l *Listen) {
 		if c.IdleTimeout < 0 {
 			r.fail(p+".idle_timeout", "must not be negative")
 		}
+		if c.ParkAfter < 0 {
+			r.fail(p+".park_after", "must not be negative")
+		}
 		if c.MaxStanzaBytes >= 1024 {
 			r.atLeast(p+".outbound_queue_bytes", c.OutboundQueueBytes, c.MaxStanzaBytes, "max_stanza_bytes")
 		}

@@ -107,6 +107,7 @@ func startNode(ctx context.Context, cfg *config.Config, log *slog.Logger) (n *no
 			Limits:             stream.Limits{MaxStanzaBytes: l.MaxStanzaBytes, MaxDepth: l.MaxDepth, MaxAttrs: l.MaxAttrs},
 			HandshakeTimeout:   l.HandshakeTimeout.D(),
 			IdleTimeout:        l.IdleTimeout.D(),
+			ParkAfter:          l.ParkAfter.D(),
 			OutboundQueueBytes: l.OutboundQueueBytes,
 			MaxAuthFailures:    l.MaxAuthFailures,
 			ReplaceOnConflict:  l.ResourceConflict != "refuse",
