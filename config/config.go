@@ -52,6 +52,12 @@ type General struct {
 	// flush and close before it stops anyway. Key: shutdown_grace.
 	// Default: "10s".
 	ShutdownGrace Duration `toml:"shutdown_grace"`
+	// MemoryTrimInterval is how often the server checks whether it has
+	// been quiet (allocated less than 1/8 of its live heap since the last
+	// check) while holding much more memory than it uses, and if so hands
+	// the spare memory back to the operating system, as after a login
+	// storm. "0s" never does. Key: memory_trim_interval. Default: "10s".
+	MemoryTrimInterval Duration `toml:"memory_trim_interval"`
 }
 
 // Listen is the [listen] table.
@@ -300,9 +306,10 @@ func Default() *Config {
 	direct.Mode = ModeDirect
 	return &Config{
 		General: General{
-			Hosts:         []string{"localhost"},
-			DataDir:       "./data",
-			ShutdownGrace: Duration(10 * time.Second),
+			Hosts:              []string{"localhost"},
+			DataDir:            "./data",
+			ShutdownGrace:      Duration(10 * time.Second),
+			MemoryTrimInterval: Duration(10 * time.Second),
 		},
 		Listen: Listen{
 			C2S:  []C2S{starttls, direct},

@@ -276,9 +276,10 @@ format = "json"
 	want := Default()
 	want.Path = "meerkat.toml"
 	want.General = General{
-		Hosts:         []string{"example.com", "127.0.0.1", "[::1]", "xn--bcher-kva.example"},
-		DataDir:       "/var/lib/meerkat",
-		ShutdownGrace: Duration(90 * time.Second),
+		Hosts:              []string{"example.com", "127.0.0.1", "[::1]", "xn--bcher-kva.example"},
+		DataDir:            "/var/lib/meerkat",
+		ShutdownGrace:      Duration(90 * time.Second),
+		MemoryTrimInterval: Duration(10 * time.Second),
 	}
 	var first, second C2S
 	first.SetDefaults()

@@ -59,6 +59,9 @@ func (r *reporter) general(g *General) {
 	if g.ShutdownGrace < 0 {
 		r.fail("general.shutdown_grace", "must not be negative")
 	}
+	if g.MemoryTrimInterval < 0 {
+		r.fail("general.memory_trim_interval", "must not be negative")
+	}
 }
 
 // boundAddr is a listener address already checked, kept to find two

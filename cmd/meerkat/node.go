@@ -20,6 +20,7 @@ import (
 	"github.com/meerkat-xmpp/meerkat/auth"
 	"github.com/meerkat-xmpp/meerkat/c2s"
 	"github.com/meerkat-xmpp/meerkat/config"
+	"github.com/meerkat-xmpp/meerkat/internal/memtrim"
 	"github.com/meerkat-xmpp/meerkat/internal/selfsigned"
 	"github.com/meerkat-xmpp/meerkat/metrics"
 	"github.com/meerkat-xmpp/meerkat/module"
@@ -140,6 +141,10 @@ func startNode(ctx context.Context, cfg *config.Config, log *slog.Logger) (n *no
 		go n.http.Serve(ln)
 		log.Info("http listening", "address", ln.Addr().String())
 	}
+	trim := &memtrim.Trimmer{Interval: cfg.General.MemoryTrimInterval.D(), OnTrim: func(spare uint64) {
+		log.Debug("returned spare memory to the OS", "spare_bytes", spare)
+	}}
+	go trim.Run(ctx)
 	n.ready.Store(true)
 	return n, nil
 }
