@@ -5,6 +5,7 @@ import (
 	"flag"
 	"io"
 	"log/slog"
+	"os"
 	"strings"
 
 	"github.com/meerkat-xmpp/meerkat/config"
@@ -22,6 +23,13 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	log := newLogger(cfg, stderr)
+	if addr := os.Getenv(pprofEnv); addr != "" {
+		stop, err := startPprof(addr, log)
+		if err != nil {
+			return usageError{err}
+		}
+		defer stop()
+	}
 	n, err := startNode(ctx, cfg, log)
 	if err != nil {
 		return err
