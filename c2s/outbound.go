@@ -31,10 +31,13 @@ func (b *bufPool) put(buf []byte) {
 	b.p.Put(&buf)
 }
 
-// outbound is a session's bounded output queue: serialized bytes plus a
-// writer goroutine that exists only while there is something to write. An
-// enqueue never blocks; all that is pending goes out in one Write (so one TLS
-// flush), the batching nats-server's flushOutbound does.
+// outbound is a session's bounded output queue. An enqueue never blocks.
+// When the connection's writes cannot block (an nbConn below), the goroutine
+// that enqueued into an idle queue writes it out itself, as nats-server's
+// readers flush the consumers they fed; otherwise, or when more keeps
+// arriving, a writer goroutine that exists only while there is something to
+// write takes over. Either way all that is pending goes out in one Write
+// (so one TLS record), the batching nats-server's flushOutbound does.
 type outbound struct {
 	mu       sync.Mutex
 	drained  sync.Cond // signalled when the writer goes idle
@@ -44,11 +47,19 @@ type outbound struct {
 	closing  bool // no more enqueues; close the conn once drained
 	closed   bool // conn closed
 	overflow bool // cut off as a slow consumer
+	cut      bool // the slow consumer's cut-off deadline is set
 	write    func(b []byte) error
 	shutdown func() // closes the connection
 	pool     *bufPool
 	timeout  time.Duration
+	inline   bool       // write() never blocks: enqueuers may write themselves
+	backlog  func() int // bytes written but still in the socket layer, or nil
 }
+
+// inlineRounds bounds how many batches an enqueuing goroutine writes before
+// it hands the queue to a writer goroutine, so a session flooded with
+// stanzas cannot hold on to the goroutine of whoever routed the first one.
+const inlineRounds = 2
 
 func (o *outbound) init(max int, pool *bufPool, write func([]byte) error, shutdown func()) {
 	o.drained.L = &o.mu
@@ -70,7 +81,11 @@ func (o *outbound) enqueue(fn func([]byte) []byte) bool {
 		o.pending = o.pool.get()
 	}
 	o.pending = fn(o.pending)
-	if o.max > 0 && len(o.pending) > o.max {
+	queued := len(o.pending)
+	if o.backlog != nil {
+		queued += o.backlog()
+	}
+	if o.max > 0 && queued > o.max {
 		// A slow consumer: drop what it did not take, tell it why, close.
 		o.pool.put(o.pending)
 		o.pending = stream.E(stream.PolicyViolation, "slow consumer: outbound queue full").AppendXML(nil)
@@ -78,9 +93,13 @@ func (o *outbound) enqueue(fn func([]byte) []byte) bool {
 		o.overflow = true
 		o.closing = true
 	}
-	o.kick()
+	ok := !o.overflow
+	start := o.startLocked()
 	o.mu.Unlock()
-	return !o.overflow
+	if start {
+		o.run()
+	}
+	return ok
 }
 
 // close queues tail (a stream error and/or close tag) and closes the
@@ -98,23 +117,43 @@ func (o *outbound) close(tail []byte) {
 		}
 		o.pending = append(o.pending, tail...)
 	}
-	o.kick()
+	start := o.startLocked()
 	o.mu.Unlock()
+	if start {
+		o.run()
+	}
 }
 
-// kick starts the writer if needed; o.mu is held.
-func (o *outbound) kick() {
+// startLocked marks the writer running if it is not; o.mu is held. When it
+// returns true the caller must call run once it has released o.mu.
+func (o *outbound) startLocked() bool {
 	if o.running || o.closed {
-		return
+		return false
 	}
 	o.running = true
-	go o.writeLoop()
+	return true
 }
 
-func (o *outbound) writeLoop() {
-	for {
+// run writes on this goroutine when that cannot block, else starts a writer.
+func (o *outbound) run() {
+	if o.inline {
+		o.writeLoop(inlineRounds)
+		return
+	}
+	go o.writeLoop(-1)
+}
+
+// writeLoop writes batches until the queue is empty; after rounds batches
+// (unless rounds < 0) it hands what is left to a writer goroutine.
+func (o *outbound) writeLoop(rounds int) {
+	for ; ; rounds-- {
 		o.mu.Lock()
 		buf := o.pending
+		if len(buf) > 0 && rounds == 0 {
+			o.mu.Unlock()
+			go o.writeLoop(-1)
+			return
+		}
 		o.pending = nil
 		if len(buf) == 0 {
 			o.running = false
@@ -158,8 +197,8 @@ func (o *outbound) flush() bool {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	for o.running || (len(o.pending) > 0 && !o.closed) {
-		if !o.running {
-			o.kick()
+		if o.startLocked() {
+			go o.writeLoop(-1)
 		}
 		o.drained.Wait()
 	}

@@ -47,7 +47,8 @@ type session struct {
 	lis  *listener
 	id   string
 	raw  net.Conn
-	conn net.Conn // raw, or the TLS conn on top of it
+	nb   *nbConn  // raw with non-blocking writes, nil if raw is not TCP
+	conn net.Conn // raw or nb, or the TLS conn on top of them
 	tls  bool
 	dec  *stream.Decoder
 	ctx  context.Context
@@ -83,6 +84,11 @@ type session struct {
 func newSession(srv *Server, lis *listener, conn net.Conn) *session {
 	s := &session{srv: srv, lis: lis, id: newID(), raw: conn, conn: conn, fd: socketFD(conn)}
 	s.out.init(lis.cfg.OutboundQueueBytes, &srv.pool, s.writeConn, s.closeConn)
+	if s.nb = newNBConn(conn); s.nb != nil {
+		s.conn = s.nb
+		s.out.inline = true
+		s.out.backlog = s.nb.Backlog
+	}
 	return s
 }
 
@@ -114,7 +120,9 @@ func newID() string {
 }
 
 func (s *session) writeConn(b []byte) error {
-	s.conn.SetWriteDeadline(time.Now().Add(writeTimeout))
+	if s.nb == nil {
+		s.conn.SetWriteDeadline(time.Now().Add(writeTimeout))
+	} // else the write cannot block, and nbConn's drain sets its own deadline
 	_, err := s.conn.Write(b)
 	return err
 }
@@ -328,11 +336,14 @@ func (s *session) Deliver(el *stream.Element) bool {
 		return true
 	}
 	s.out.mu.Lock()
-	slow := s.out.overflow
+	slow := s.out.overflow && !s.out.cut
+	s.out.cut = s.out.overflow
 	s.out.mu.Unlock()
 	if slow {
 		// The writer may sit in a Write the peer never drains: give the stream
 		// error a short chance, then the write fails and the conn closes.
+		// Only once: deliveries that keep failing must not keep pushing the
+		// deadline out, and the metric counts sessions, not stanzas.
 		s.conn.SetWriteDeadline(time.Now().Add(2 * time.Second))
 		s.srv.metrics.slowConsumers.Inc()
 	}
@@ -382,7 +393,7 @@ func (s *session) cleanup() {
 }
 
 func (s *session) handshakeTLS() error {
-	tc := tls.Server(s.raw, s.srv.tls)
+	tc := tls.Server(s.conn, s.srv.tls) // s.conn is raw or nb here
 	tc.SetDeadline(s.deadline)
 	if err := tc.HandshakeContext(s.ctx); err != nil {
 		return err
