@@ -179,6 +179,19 @@ func TestMobAgainstProsody(t *testing.T) {
 			t.Fatalf("traffic %+v, errors %v", tr, res.ErrorKinds)
 		}
 	})
+	t.Run("muc with several rooms per session", func(t *testing.T) {
+		res := runMob(t, append([]string{"muc", "--addr", fmt.Sprintf("127.0.0.1:%d", p.c2s), "--rooms", "4", "--occupants", "3",
+			"--rooms-per-user", "2", "--room-prefix", "multi", "--room-rate", "5", "--duration", "2s", "--drain", "10s"}, common...)...)
+		tr := res.Traffic
+		// 12 occupant places held by 6 sessions; 4 rooms × 5 msg/s × 2 s =
+		// 40 messages, each delivered to the room's 3 occupants.
+		if res.Logins.OK != 6 || res.Params.Users != 6 || res.Params.RoomsPerUser != 2 {
+			t.Fatalf("logins %+v, params %+v", res.Logins, res.Params)
+		}
+		if tr == nil || tr.Sent != 40 || tr.Expected != 120 || tr.Received != 120 || tr.Lost != 0 || res.Errors != 0 {
+			t.Fatalf("traffic %+v, errors %v", tr, res.ErrorKinds)
+		}
+	})
 	t.Run("websocket chat", func(t *testing.T) {
 		res := runMob(t, append([]string{"chat", "--url", fmt.Sprintf("ws://127.0.0.1:%d/xmpp-websocket", p.http), "--users", "10",
 			"--rate", "100", "--duration", "1s", "--drain", "10s"}, common...)...)

@@ -32,6 +32,7 @@ type scenario struct {
 // ones it uses.
 type sizes struct {
 	users, rooms, occupants, body, senders int
+	roomsPerUser                           int
 	rate, roomRate, scale                  float64
 	duration, drain, settle, hold          time.Duration
 	presence                               bool
@@ -103,12 +104,13 @@ func mucScenario(preset func(float64) mob.MUCOptions) scenario {
 		fs.StringVar(&s.service, "service", "", "MUC service domain (default conference.<domain>)")
 		fs.StringVar(&s.roomPrefix, "room-prefix", "mob", "rooms are `prefix`<N>@service")
 		fs.BoolVar(&s.presence, "presence", false, "send initial presence before joining")
+		fs.IntVar(&s.roomsPerUser, "rooms-per-user", 1, "rooms each session occupies (fewer sockets for the same fan-out)")
 		trafficFlags(fs, s)
 		return s
 	}, run: func(ctx context.Context, cfg *mob.Config, s *sizes) (*mob.Result, error) {
 		o := mob.MUCOptions{Rooms: s.rooms, Occupants: s.occupants, RatePerRoom: s.roomRate,
 			Duration: s.duration, Drain: s.drain, Service: s.service, RoomPrefix: s.roomPrefix,
-			Body: s.body, Senders: s.senders, Presence: s.presence}
+			Body: s.body, Senders: s.senders, Presence: s.presence, RoomsPerUser: s.roomsPerUser}
 		if s.muc != nil {
 			o.Name = s.muc(1).Name
 		}

@@ -32,6 +32,11 @@ type MUCOptions struct {
 	Body        int
 	Senders     int
 	Presence    bool // initial presence before joining
+	// RoomsPerUser lets each session occupy this many rooms (default 1),
+	// so a shape with more occupants than the machine allows sockets (the
+	// seed's 2000 × 25) keeps its fan-out with fewer sessions. Each
+	// session's rooms are distinct.
+	RoomsPerUser int
 	// Name reports the scenario under another name (the seed presets).
 	Name string
 }
@@ -71,7 +76,17 @@ func MUC(ctx context.Context, cfg *Config, o MUCOptions) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	n := o.Rooms * o.Occupants
+	k := max(o.RoomsPerUser, 1)
+	slots := o.Rooms * o.Occupants
+	if k > o.Rooms {
+		return nil, fmt.Errorf("muc: --rooms-per-user %d is more than the %d rooms", k, o.Rooms)
+	}
+	// Occupant slot i (room i/Occupants) is held by session i mod n; with
+	// n ≥ Occupants a session's slots lie in k different rooms.
+	n := (slots + k - 1) / k
+	if n < o.Occupants {
+		return nil, fmt.Errorf("muc: %d sessions cannot fill rooms of %d occupants; lower --rooms-per-user", n, o.Occupants)
+	}
 	rooms := make([]*room, o.Rooms)
 	for i := range rooms {
 		rooms[i] = &room{jid: o.RoomPrefix + strconv.Itoa(i) + "@" + o.Service, occupants: make([]*Session, o.Occupants)}
@@ -82,30 +97,38 @@ func MUC(ctx context.Context, cfg *Config, o MUCOptions) (*Result, error) {
 	r.loginAll(ctx, n, cfg.Account, func(i int, s *Session) { sessions[i] = s })
 
 	// Owners first, one per room, so every room exists and is unlocked
-	// before anyone else joins; then everyone else.
-	join := func(phase string, count int, idx func(j int) int) {
+	// before anyone else joins; then everyone else. A session reads its own
+	// stream while it joins, so its slots are joined one after another, and
+	// it is served only once all of them are.
+	owner := func(i int) bool { return i%o.Occupants == 0 }
+	join := func(phase string, first bool) {
 		r.setPhase(phase)
-		r.forEach(ctx, count, func(j int) {
-			i := idx(j)
-			s := sessions[i]
-			if s == nil {
-				return
+		r.forEach(ctx, n, func(si int) {
+			for i := si; i < slots; i += n {
+				s := sessions[si]
+				if s == nil || owner(i) != first {
+					continue
+				}
+				rm := rooms[i/o.Occupants]
+				if err := s.joinRoom(rm.jid, s.Acct.User, cfg.Timeout); err != nil {
+					r.fail("join", err)
+					s.Close()
+					sessions[si] = nil
+					return
+				}
+				rm.occupants[i%o.Occupants] = s
+				rm.joined.Add(1)
 			}
-			rm := rooms[i/o.Occupants]
-			if err := s.joinRoom(rm.jid, s.Acct.User, cfg.Timeout); err != nil {
-				r.fail("join", err)
-				s.Close()
-				sessions[i] = nil
-				return
-			}
-			rm.occupants[i%o.Occupants] = s
-			rm.joined.Add(1)
-			r.serve(s, r.onMessage)
 		})
 	}
-	join("create", o.Rooms, func(j int) int { return j * o.Occupants })
+	join("create", true)
 	if o.Occupants > 1 {
-		join("join", o.Rooms*(o.Occupants-1), func(j int) int { return (j/(o.Occupants-1))*o.Occupants + 1 + j%(o.Occupants-1) })
+		join("join", false)
+	}
+	for _, s := range sessions {
+		if s != nil {
+			r.serve(s, r.onMessage)
+		}
 	}
 	r.setupDone()
 	// Senders: each room's occupants in turn.
@@ -144,7 +167,7 @@ func MUC(ctx context.Context, cfg *Config, o MUCOptions) (*Result, error) {
 	r.end()
 	r.closeAll(sessions, cfg.Timeout)
 	return r.result(Params{Users: n, Concurrency: cfg.Concurrency, Ramp: cfg.Ramp, Rooms: o.Rooms,
-		Occupants: o.Occupants, Rate: rate, DurationSecond: o.Duration.Seconds()}), ctx.Err()
+		Occupants: o.Occupants, RoomsPerUser: k, Rate: rate, DurationSecond: o.Duration.Seconds()}), ctx.Err()
 }
 
 // forEach runs do(0..n-1) at the ramp rate, Concurrency at a time.

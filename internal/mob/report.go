@@ -42,6 +42,7 @@ type Params struct {
 	Ramp           float64 `json:"ramp_per_second"` // 0: unthrottled
 	Rooms          int     `json:"rooms,omitempty"`
 	Occupants      int     `json:"occupants,omitempty"`
+	RoomsPerUser   int     `json:"rooms_per_user,omitempty"`
 	Rate           float64 `json:"rate_per_second,omitempty"` // aggregate offered message rate
 	DurationSecond float64 `json:"duration_seconds,omitempty"`
 	HoldSeconds    float64 `json:"hold_seconds,omitempty"`
@@ -219,6 +220,9 @@ func (res *Result) WriteTable(w io.Writer) error {
 	switch {
 	case p.Rooms > 0:
 		row("asked", "%d rooms × %d occupants, %s msg/s per room (%s msg/s) for %s s", p.Rooms, p.Occupants, num(p.Rate/float64(p.Rooms)), num(p.Rate), num(p.DurationSecond))
+		if p.RoomsPerUser > 1 {
+			row("", "%d sessions, each in %d rooms", p.Users, p.RoomsPerUser)
+		}
 	case p.Rate > 0:
 		row("asked", "%d users, %s msg/s for %s s", p.Users, num(p.Rate), num(p.DurationSecond))
 	default:
