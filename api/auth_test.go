@@ -135,3 +135,16 @@ func BenchmarkCheckSignature(b *testing.B) {
 		}
 	}
 }
+
+// TestSignVector pins the signature layout to a value computed with the
+// shell recipe in docs/api.md:
+//
+//	printf '%s.%s.%s.%s' 1800000000 POST /api/v1/messages "$body" |
+//	    openssl dgst -sha256 -hmac s3cretsecretsecret -r
+func TestSignVector(t *testing.T) {
+	body := `{"to":"alice@example.com","body":"Your order has shipped"}`
+	got := api.Sign([]byte("s3cretsecretsecret"), 1800000000, "POST", "/api/v1/messages", []byte(body))
+	if want := "sha256=0b68bae9315dd53a2df61cb398fed5c50c8d12ecc0e5e960c0add3f9da316a3f"; got != want {
+		t.Errorf("Sign = %s, want %s", got, want)
+	}
+}

@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"fmt"
 	"os"
 	"slices"
 	"strings"
@@ -9,6 +10,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/meerkat-xmpp/meerkat/api"
+	"github.com/meerkat-xmpp/meerkat/config"
 )
 
 const openAPIPath = "../docs/api.yaml"
@@ -75,5 +77,29 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 	slices.Sort(enum)
 	if !slices.Equal(codes, enum) {
 		t.Errorf("%s Error.code enum\n  %v\nthe API's codes\n  %v", openAPIPath, enum, codes)
+	}
+}
+
+// TestGuideConfigExample parses the TOML examples of docs/api.md as a
+// configuration file, so the guide cannot show keys that do not exist.
+func TestGuideConfigExample(t *testing.T) {
+	data, err := os.ReadFile("../docs/api.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	blocks := strings.Split(string(data), "```toml\n")
+	if len(blocks) < 2 {
+		t.Fatal("docs/api.md has no TOML example")
+	}
+	for i, b := range blocks[1:] {
+		b, _, _ = strings.Cut(b, "```")
+		c, err := config.Parse(fmt.Sprintf("docs/api.md#%d", i), []byte(b))
+		if err != nil {
+			t.Errorf("example %d: %v", i, err)
+			continue
+		}
+		if !c.API.Enabled {
+			t.Errorf("example %d does not enable the API", i)
+		}
 	}
 }
