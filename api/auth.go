@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/hex"
+	"hash"
 	"net/http"
 	"strconv"
 	"strings"
@@ -61,8 +62,16 @@ type Authenticator struct {
 	max    int
 	now    func() time.Time
 
+	macs sync.Pool // *macState keyed with secret: no allocation per request
+
 	mu   sync.Mutex
 	seen map[[sha256.Size]byte]int64 // signature → Unix second it stops being valid
+}
+
+// macState is a reusable HMAC and a scratch buffer for the signed prefix.
+type macState struct {
+	h   hash.Hash
+	buf []byte
 }
 
 // NewAuthenticator returns an Authenticator for c.
@@ -85,6 +94,7 @@ func NewAuthenticator(c AuthConfig) *Authenticator {
 	if a.now == nil {
 		a.now = time.Now
 	}
+	a.macs.New = func() any { return &macState{h: hmac.New(sha256.New, a.secret), buf: make([]byte, 0, 256)} }
 	return a
 }
 
@@ -137,7 +147,14 @@ func (a *Authenticator) checkSignature(tsHeader, sigHeader, method, uri string, 
 	if ts < now-win || ts > now+win {
 		return CodeExpiredTimestamp, "the signed timestamp is outside the allowed window of " + a.window.String()
 	}
-	want := mac(a.secret, tsHeader, method, uri, body)
+	ms := a.macs.Get().(*macState)
+	ms.h.Reset()
+	ms.buf = appendPrefix(ms.buf[:0], tsHeader, method, uri)
+	ms.h.Write(ms.buf)
+	ms.h.Write(body)
+	var want [sha256.Size]byte
+	ms.h.Sum(want[:0])
+	a.macs.Put(ms)
 	if !hmac.Equal(got[:], want[:]) {
 		return CodeInvalidSignature, "the signature does not match"
 	}
@@ -187,29 +204,26 @@ func ParseTimestamp(h string) (int64, bool) {
 	return ts, err == nil
 }
 
-// mac computes the HMAC of a request as SignedPayload lays it out.
-func mac(secret []byte, ts, method, uri string, body []byte) [sha256.Size]byte {
-	m := hmac.New(sha256.New, secret)
-	m.Write([]byte(ts))
-	m.Write([]byte{'.'})
-	m.Write([]byte(method))
-	m.Write([]byte{'.'})
-	m.Write([]byte(uri))
-	m.Write([]byte{'.'})
-	m.Write(body)
-	var out [sha256.Size]byte
-	m.Sum(out[:0])
-	return out
+// appendPrefix appends what the signature covers before the body:
+// timestamp "." method "." request URI ".".
+func appendPrefix(dst []byte, ts, method, uri string) []byte {
+	dst = append(dst, ts...)
+	dst = append(dst, '.')
+	dst = append(dst, method...)
+	dst = append(dst, '.')
+	dst = append(dst, uri...)
+	return append(dst, '.')
 }
 
 // SignedPayload returns the bytes a request's signature covers:
 // timestamp "." method "." request URI (path and query, as sent) "." body.
 func SignedPayload(ts, method, uri string, body []byte) []byte {
-	return append([]byte(ts+"."+method+"."+uri+"."), body...)
+	return append(appendPrefix(nil, ts, method, uri), body...)
 }
 
 // Sign returns the HeaderSignature value for a request signed at ts.
 func Sign(secret []byte, ts int64, method, uri string, body []byte) string {
-	sum := mac(secret, strconv.FormatInt(ts, 10), method, uri, body)
-	return signaturePrefix + hex.EncodeToString(sum[:])
+	m := hmac.New(sha256.New, secret)
+	m.Write(SignedPayload(strconv.FormatInt(ts, 10), method, uri, body))
+	return signaturePrefix + hex.EncodeToString(m.Sum(nil))
 }
