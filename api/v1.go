@@ -160,7 +160,14 @@ func NewV1(o V1Options) http.Handler {
 func (v *v1) endpoint(path string, rs []route) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		rec := &statusRecorder{ResponseWriter: w}
-		defer func() { v.metrics.observe(path, rec.status) }()
+		start := time.Now()
+		defer func() {
+			v.metrics.observe(path, rec.status)
+			// Never the body: it may hold a password.
+			v.log.LogAttrs(r.Context(), slog.LevelDebug, "api request", slog.String("method", r.Method),
+				slog.String("path", r.URL.Path), slog.Int("status", rec.status), slog.String("remote", r.RemoteAddr),
+				slog.Duration("duration", time.Since(start)))
+		}()
 		body, err := io.ReadAll(http.MaxBytesReader(rec, r.Body, v.o.MaxBodyBytes))
 		if err != nil {
 			var mbe *http.MaxBytesError

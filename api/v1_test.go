@@ -427,3 +427,54 @@ func TestClientSignsWithSecret(t *testing.T) {
 		t.Fatal(seen.String())
 	}
 }
+
+// TestConcurrentSignedRequests sends signed requests from many goroutines:
+// distinct ones all pass, and one signature sent eight times at once
+// passes exactly once.
+func TestConcurrentSignedRequests(t *testing.T) {
+	g := startRig(t, nil)
+	bob := g.online(t, "bob", "phone", 0)
+	const workers, each = 8, 10
+	var wg sync.WaitGroup
+	errs := make(chan error, workers*each)
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range each {
+				if _, err := g.sign.SendMessage(context.Background(), api.MessageRequest{To: "bob@localhost", Body: fmt.Sprint(w, "-", i)}); err != nil {
+					errs <- err
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	for range workers * each {
+		bob.Expect(func(el *stream.Element) bool { return el.Local == "message" })
+	}
+
+	msg := `{"to":"bob@localhost","body":"once"}`
+	ts := time.Now().Unix()
+	hdr := map[string]string{api.HeaderTimestamp: fmt.Sprint(ts), api.HeaderSignature: api.Sign([]byte(testSecret), ts, "POST", "/api/v1/messages", []byte(msg))}
+	var mu sync.Mutex
+	got := map[string]int{}
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			status, code := g.raw(t, "POST", "/api/v1/messages", msg, hdr)
+			mu.Lock()
+			got[fmt.Sprintf("%d %s", status, code)]++
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	if got["202 "] != 1 || got["401 replayed_signature"] != workers-1 {
+		t.Fatalf("answers %v, want one 202 and %d replayed_signature", got, workers-1)
+	}
+	bob.Expect(isMessage("localhost", "once"))
+}
