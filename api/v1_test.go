@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -385,7 +386,11 @@ func TestAuthAndErrors(t *testing.T) {
 	if n := servertest.Counter(t, g.reg, "meerkat_api_requests_total", map[string]string{"path": "/api/v1/messages", "code": "202"}); n != 2 {
 		t.Errorf("accepted messages = %v, want 2", n)
 	}
-	servertest.Lint(t, g.reg)
+	guide, err := os.ReadFile("../docs/api.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	servertest.CheckMetricDocs(t, g.reg, "api", string(guide))
 }
 
 // TestReplayCacheBound checks that a full replay cache refuses new
