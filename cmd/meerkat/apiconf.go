@@ -15,13 +15,15 @@ import (
 
 	"github.com/meerkat-xmpp/meerkat/api"
 	"github.com/meerkat-xmpp/meerkat/config"
+	"github.com/meerkat-xmpp/meerkat/module"
 	"github.com/meerkat-xmpp/meerkat/router"
 	"github.com/meerkat-xmpp/meerkat/storage"
 )
 
 // apiHandler builds the /api/ handler from [api], or returns nil when the
-// API is off. Token and secret files are read here, at start.
-func apiHandler(cfg *config.Config, r *router.Router, users storage.Users, reg prometheus.Registerer, log *slog.Logger) (http.Handler, error) {
+// API is off. Token and secret files are read here, at start. The first
+// running module that implements api.RoomPoster (MUC) serves room posts.
+func apiHandler(cfg *config.Config, r *router.Router, users storage.Users, mods []module.Module, reg prometheus.Registerer, log *slog.Logger) (http.Handler, error) {
 	a := cfg.API
 	if !a.Enabled {
 		return nil, nil
@@ -51,12 +53,18 @@ func apiHandler(cfg *config.Config, r *router.Router, users storage.Users, reg p
 			return nil, fmt.Errorf("api.service_jid: %w", err)
 		}
 	}
+	var rooms api.RoomPoster
+	for _, m := range mods {
+		if p, ok := m.(api.RoomPoster); ok {
+			rooms = p
+			break
+		}
+	}
 	return api.NewV1(api.V1Options{
-		Router: r, Users: users, Hosts: cfg.General.Hosts, ServiceJID: service,
+		Router: r, Users: users, Rooms: rooms, Hosts: cfg.General.Hosts, ServiceJID: service,
 		Auth:            api.NewAuthenticator(api.AuthConfig{Tokens: tokens, Secret: secret, Window: a.TimestampWindow.D()}),
 		SCRAMIterations: cfg.Auth.SCRAMIterations, MaxBodyBytes: int64(a.MaxBodyBytes),
 		Logger: log.With("component", "api"), Registerer: reg,
-		// Rooms: the MUC module's RoomPoster, once MUC is merged.
 	}), nil
 }
 

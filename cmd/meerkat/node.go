@@ -128,7 +128,7 @@ func startNode(ctx context.Context, cfg *config.Config, log *slog.Logger) (n *no
 		if err != nil {
 			return nil, fmt.Errorf("listen.http %s: %w", cfg.Listen.HTTP.Address, err)
 		}
-		apiH, err := apiHandler(cfg, n.router, n.store, n.reg, log)
+		apiH, err := apiHandler(cfg, n.router, n.store, mods, n.reg, log)
 		if err != nil {
 			ln.Close()
 			return nil, err
