@@ -17,6 +17,8 @@ type Options struct {
 	Gatherer prometheus.Gatherer
 	// Ready reports nil while the node should receive traffic.
 	Ready func() error
+	// API serves every /api/ path (NewV1); nil leaves the API off.
+	API http.Handler
 }
 
 // NewHandler returns the HTTP handler for the operator endpoints.
@@ -24,6 +26,9 @@ func NewHandler(o Options) http.Handler {
 	mux := http.NewServeMux()
 	if o.Gatherer != nil {
 		mux.Handle("GET /metrics", promhttp.HandlerFor(o.Gatherer, promhttp.HandlerOpts{}))
+	}
+	if o.API != nil {
+		mux.Handle("/api/", o.API)
 	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")

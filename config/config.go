@@ -26,6 +26,8 @@ type Config struct {
 	TLS TLS `toml:"tls"`
 	// Log holds the log level and format: [log].
 	Log Log `toml:"log"`
+	// API holds the HTTP API for backend apps and admin tools: [api].
+	API API `toml:"api"`
 	// Modules holds one [modules.<name>] table per module to run. A
 	// module runs when its table is present, even if empty; each module
 	// decodes its own table with Module.Decode. Default: none.
@@ -295,6 +297,42 @@ type Log struct {
 	Format string `toml:"format"`
 }
 
+// API is the [api] table: the HTTP API under /api/v1 on the HTTP listener
+// (docs/api.md). It is off by default, and needs credentials when on.
+type API struct {
+	// Enabled serves the API. It needs listen.http enabled and at least
+	// one credential: tokens, token_file, hmac_secret or hmac_secret_file.
+	// Key: enabled. Default: false.
+	Enabled bool `toml:"enabled"`
+	// Tokens are the accepted bearer tokens, each at least 16 characters.
+	// Prefer token_file, which keeps secrets out of the configuration.
+	// Key: tokens. Default: [].
+	Tokens []string `toml:"tokens"`
+	// TokenFile is a file of bearer tokens, one per line; blank lines and
+	// lines starting with # are skipped. Read at start. Key: token_file.
+	// Default: "".
+	TokenFile string `toml:"token_file"`
+	// HMACSecret is the shared secret of signed requests, at least 16
+	// characters; "" turns signed requests off. Key: hmac_secret.
+	// Default: "".
+	HMACSecret string `toml:"hmac_secret"`
+	// HMACSecretFile is a file holding the shared secret (surrounding
+	// white space is trimmed). Read at start. Key: hmac_secret_file.
+	// Default: "".
+	HMACSecretFile string `toml:"hmac_secret_file"`
+	// TimestampWindow is how far a signed request's timestamp may be from
+	// the server's clock, either way; a signature cannot be used twice
+	// within it. Key: timestamp_window. Default: "5m". From "1s" to "1h".
+	TimestampWindow Duration `toml:"timestamp_window"`
+	// ServiceJID sends the messages that name no sender, and posts into
+	// rooms: a served domain or an account on one. "" means the first of
+	// general.hosts. Key: service_jid. Default: "".
+	ServiceJID string `toml:"service_jid"`
+	// MaxBodyBytes bounds a request body; a larger one gets 413
+	// body_too_large. Key: max_body_bytes. Default: 65536. Minimum: 1024.
+	MaxBodyBytes int `toml:"max_body_bytes"`
+}
+
 // Default returns the configuration used when a file sets nothing: one
 // host "localhost", client listeners on :5222 (STARTTLS) and :5223 (direct
 // TLS), HTTP on :5280, SQLite in ./data and a self-signed certificate.
@@ -327,6 +365,7 @@ func Default() *Config {
 		},
 		TLS:     TLS{MinVersion: "1.2"},
 		Log:     Log{Level: "info", Format: "text"},
+		API:     API{Tokens: []string{}, TimestampWindow: Duration(5 * time.Minute), MaxBodyBytes: 65536},
 		Modules: DefaultModules(),
 	}
 }

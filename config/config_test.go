@@ -167,7 +167,7 @@ func TestExampleDocumentsEveryKey(t *testing.T) {
 			}
 		})
 	}
-	for _, table := range []string{"[general]", "[[listen.c2s]]", "[listen.http]", "[auth]", "[storage]", "[storage.sqlite]", "[storage.postgres]", "[tls]", "[log]", "[modules.<name>]"} {
+	for _, table := range []string{"[general]", "[[listen.c2s]]", "[listen.http]", "[auth]", "[storage]", "[storage.sqlite]", "[storage.postgres]", "[tls]", "[log]", "[api]", "[modules.<name>]"} {
 		if !strings.Contains(string(docs), "## `"+table+"`") && !strings.Contains(string(docs), "### `"+table+"`") {
 			t.Errorf("docs/configuration.md has no section for %s", table)
 		}

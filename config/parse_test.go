@@ -68,6 +68,20 @@ func TestParseErrors(t *testing.T) {
 		{"unknown quoted key", "[log]\n\"lev el\" = 1\n",
 			[]string{`meerkat.toml:2: log."lev el": unknown key (did you mean "level"?)`}},
 
+		// [api]
+		{"api on without credentials", "[api]\nenabled = true\n",
+			[]string{`meerkat.toml:2: api.enabled: needs api.tokens, api.token_file, api.hmac_secret or api.hmac_secret_file`}},
+		{"api on without http", "[listen.http]\nenabled = false\n\n[api]\nenabled = true\ntokens = [\"0123456789abcdef\"]\n",
+			[]string{`meerkat.toml:5: api.enabled: needs listen.http.enabled = true`}},
+		{"api short token and secret", "[api]\ntokens = [\"0123456789abcdef\", \"short\"]\nhmac_secret = \"short\"\n",
+			[]string{`meerkat.toml:2: api.tokens[1]: must be at least 16 characters`, `meerkat.toml:3: api.hmac_secret: must be at least 16 characters`}},
+		{"api window and body", "[api]\ntimestamp_window = \"2h\"\nmax_body_bytes = 10\n",
+			[]string{`meerkat.toml:2: api.timestamp_window: must be from 1s to 1h`, `meerkat.toml:3: api.max_body_bytes: must be at least 1024`}},
+		{"api service jid on another host", "[api]\nservice_jid = \"bot@elsewhere.example\"\n",
+			[]string{`meerkat.toml:2: api.service_jid: "bot@elsewhere.example" is not on a served host (general.hosts)`}},
+		{"api secret twice", "[api]\nhmac_secret = \"0123456789abcdef\"\nhmac_secret_file = \"/x\"\n",
+			[]string{`meerkat.toml:3: api.hmac_secret_file: set api.hmac_secret or api.hmac_secret_file, not both`}},
+
 		// Types.
 		{"string for int", "[[listen.c2s]]\naddress = \":5222\"\nmax_stanza_bytes = \"64k\"\n",
 			[]string{`meerkat.toml:3: listen.c2s[0].max_stanza_bytes: expected an integer, got a string ("64k")`}},

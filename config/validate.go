@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Validate checks every value of the configuration: required keys, ranges,
@@ -27,7 +28,46 @@ func (c *Config) Validate() error {
 	r.tls(&c.TLS)
 	r.oneOf("log.level", c.Log.Level, "debug", "info", "warn", "error")
 	r.oneOf("log.format", c.Log.Format, "text", "json")
+	r.api(&c.API, c)
 	return orNil(r.errs)
+}
+
+func (r *reporter) api(a *API, c *Config) {
+	for i, t := range a.Tokens {
+		if len(t) < 16 {
+			r.fail(indexKey("api.tokens", i), "must be at least 16 characters")
+		}
+	}
+	if a.HMACSecret != "" && len(a.HMACSecret) < 16 {
+		r.fail("api.hmac_secret", "must be at least 16 characters")
+	}
+	if a.HMACSecret != "" && a.HMACSecretFile != "" {
+		r.fail("api.hmac_secret_file", "set api.hmac_secret or api.hmac_secret_file, not both")
+	}
+	if a.TimestampWindow < Duration(time.Second) || a.TimestampWindow > Duration(time.Hour) {
+		r.fail("api.timestamp_window", "must be from 1s to 1h")
+	}
+	r.atLeast("api.max_body_bytes", a.MaxBodyBytes, 1024, "")
+	if s := a.ServiceJID; s != "" {
+		domain := s
+		if i := strings.IndexByte(domain, '@'); i >= 0 {
+			domain = domain[i+1:]
+		}
+		if i := strings.IndexByte(domain, '/'); i >= 0 {
+			domain = domain[:i]
+		}
+		if !slices.Contains(c.General.Hosts, strings.ToLower(domain)) {
+			r.fail("api.service_jid", "%q is not on a served host (general.hosts)", s)
+		}
+	}
+	if a.Enabled {
+		if len(a.Tokens) == 0 && a.TokenFile == "" && a.HMACSecret == "" && a.HMACSecretFile == "" {
+			r.fail("api.enabled", "needs api.tokens, api.token_file, api.hmac_secret or api.hmac_secret_file")
+		}
+		if !c.Listen.HTTP.Enabled {
+			r.fail("api.enabled", "needs listen.http.enabled = true")
+		}
+	}
 }
 
 func (r *reporter) general(g *General) {

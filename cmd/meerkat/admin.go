@@ -26,8 +26,18 @@ func cmdUser(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	fs := flag.NewFlagSet("user "+sub, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	cfgPath := fs.String("config", "", "configuration file (default: built-in defaults)")
+	af := addAPIFlags(fs)
 	if err := fs.Parse(args[1:]); err != nil {
 		return usageError{err}
+	}
+	if *af.url != "" {
+		// A running server: through its API, so that deleting a user also
+		// ends the user's sessions and tells the modules.
+		c, err := af.client()
+		if err != nil {
+			return err
+		}
+		return userViaAPI(ctx, c, sub, fs.Args(), stdin, stdout, stderr)
 	}
 	cfg, err := loadConfig(*cfgPath)
 	if err != nil {

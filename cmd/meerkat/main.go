@@ -20,9 +20,17 @@ const usage = `Usage: meerkat <command> [flags]
 
 Commands:
   serve [-config FILE]                 run the server (defaults: host localhost, data in ./data)
-  user add|del|passwd|list [-config FILE] [JID]
+  user add|del|passwd|list [-config FILE | -api URL] [JID]
                                        manage accounts; passwords are read from the terminal
-                                       or from the first line of standard input
+                                       or from the first line of standard input. Without -api
+                                       (or $MEERKAT_API_URL) it works on the database directly;
+                                       with it, on a running server through its HTTP API
+  sessions [-api URL]                  list a running server's client sessions
+  send [-api URL] [-from JID] [-type T] [-subject S] TO [BODY...]
+                                       send a message through a running server (body from
+                                       standard input when not given)
+                                       The API commands authenticate with -token-file FILE,
+                                       $MEERKAT_API_TOKEN, or $MEERKAT_API_SECRET (signed)
   migrate [-config FILE]               bring the storage schema up to date
   config check FILE                    validate a configuration file without starting
   version                              print the version
@@ -47,6 +55,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = cmdServe(ctx, args[1:], stderr)
 	case "user":
 		err = cmdUser(ctx, args[1:], stdin, stdout, stderr)
+	case "sessions":
+		err = cmdSessions(ctx, args[1:], stdout, stderr)
+	case "send":
+		err = cmdSend(ctx, args[1:], stdin, stdout, stderr)
 	case "migrate":
 		err = cmdMigrate(ctx, args[1:], stdout)
 	case "config":

@@ -33,6 +33,8 @@ func TestCLIExitCodes(t *testing.T) {
 	unknownKey := writeConfig(t, "[general]\nhostz = [\"x\"]\n")
 	badModule := writeConfig(t, "[modules.roster]\nmax_itemz = 3\n")
 	unknownModule := writeConfig(t, "[modules.pnig]\n")
+	apiNoCreds := writeConfig(t, "[api]\nenabled = true\n")
+	apiMissingFile := writeConfig(t, "[general]\ndata_dir = \"DATA\"\n\n[[listen.c2s]]\naddress = \"127.0.0.1:0\"\n\n[listen.http]\naddress = \"127.0.0.1:0\"\n\n[api]\nenabled = true\ntoken_file = \"/nonexistent/tokens\"\n")
 	cases := []struct {
 		name     string
 		args     []string
@@ -51,6 +53,12 @@ func TestCLIExitCodes(t *testing.T) {
 		{"missing file", []string{"config", "check", "/nonexistent/meerkat.toml"}, exitUsage, "/nonexistent/meerkat.toml", ""},
 		{"serve with bad config", []string{"serve", "-config", bad}, exitUsage, ":6: listen.c2s[0].mode", ""},
 		{"user without subcommand", []string{"user"}, exitUsage, "want add", ""},
+		{"sessions without a server", []string{"sessions", "-api", ""}, exitUsage, "no server", ""},
+		{"send without credentials", []string{"send", "-api", "http://127.0.0.1:1", "a@localhost", "hi"}, exitUsage, "no credentials", ""},
+		{"send without recipient", []string{"send", "-api", "http://127.0.0.1:1"}, exitUsage, "want a recipient", ""},
+		{"user via api with a missing token file", []string{"user", "del", "-api", "http://127.0.0.1:1", "-token-file", "/nonexistent"}, exitUsage, "/nonexistent", ""},
+		{"api without credentials", []string{"config", "check", apiNoCreds}, exitUsage, apiNoCreds + ":2: api.enabled", ""},
+		{"serve with a missing token file", []string{"serve", "-config", apiMissingFile}, 1, "api.token_file", ""},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

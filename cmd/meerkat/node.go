@@ -63,9 +63,10 @@ func startNode(ctx context.Context, cfg *config.Config, log *slog.Logger) (n *no
 		return nil, err
 	}
 	n = &node{cfg: cfg, log: log, reg: metrics.NewRegistry(version())}
+	started := n // the returns below set n to nil before this runs
 	defer func() {
 		if err != nil {
-			n.stop(context.Background())
+			started.stop(context.Background())
 		}
 	}()
 	if err := os.MkdirAll(cfg.General.DataDir, 0o750); err != nil {
@@ -129,8 +130,13 @@ func startNode(ctx context.Context, cfg *config.Config, log *slog.Logger) (n *no
 		if err != nil {
 			return nil, fmt.Errorf("listen.http %s: %w", cfg.Listen.HTTP.Address, err)
 		}
+		apiH, err := apiHandler(cfg, n.router, n.store, mods, n.reg, log)
+		if err != nil {
+			ln.Close()
+			return nil, err
+		}
 		n.http = &http.Server{
-			Handler: api.NewHandler(api.Options{Gatherer: n.reg, Ready: func() error {
+			Handler: api.NewHandler(api.Options{Gatherer: n.reg, API: apiH, Ready: func() error {
 				if !n.ready.Load() {
 					return errors.New("not ready")
 				}
