@@ -42,7 +42,7 @@ type Router struct {
 	mu              sync.RWMutex
 	iqs             map[iqKey]iqEntry
 	domains         map[string]domainEntry // service domains owned by modules
-	features        []FeatureFunc // stream features modules contribute
+	features        []FeatureFunc          // stream features modules contribute
 	preAuthFeatures []FeatureFunc
 }
 

@@ -12,11 +12,11 @@ const (
 	qSaveRoom = `INSERT INTO muc_rooms (service, name, config, subject, subject_by) VALUES ($1, $2, $3, $4, $5)
 		ON CONFLICT (service, name) DO UPDATE SET config = excluded.config,
 		subject = excluded.subject, subject_by = excluded.subject_by`
-	qDeleteRoom      = `DELETE FROM muc_rooms WHERE service = $1 AND name = $2`
-	qDeleteRoomAffs  = `DELETE FROM muc_affiliations WHERE service = $1 AND name = $2`
-	qRoomAffs        = `SELECT jid, affiliation, reason, nick FROM muc_affiliations WHERE service = $1 AND name = $2 ORDER BY jid`
-	qDeleteRoomAff   = `DELETE FROM muc_affiliations WHERE service = $1 AND name = $2 AND jid = $3`
-	qSetRoomAff      = `INSERT INTO muc_affiliations (service, name, jid, affiliation, reason, nick) VALUES ($1, $2, $3, $4, $5, $6)
+	qDeleteRoom     = `DELETE FROM muc_rooms WHERE service = $1 AND name = $2`
+	qDeleteRoomAffs = `DELETE FROM muc_affiliations WHERE service = $1 AND name = $2`
+	qRoomAffs       = `SELECT jid, affiliation, reason, nick FROM muc_affiliations WHERE service = $1 AND name = $2 ORDER BY jid`
+	qDeleteRoomAff  = `DELETE FROM muc_affiliations WHERE service = $1 AND name = $2 AND jid = $3`
+	qSetRoomAff     = `INSERT INTO muc_affiliations (service, name, jid, affiliation, reason, nick) VALUES ($1, $2, $3, $4, $5, $6)
 		ON CONFLICT (service, name, jid) DO UPDATE SET affiliation = excluded.affiliation,
 		reason = excluded.reason, nick = excluded.nick`
 )

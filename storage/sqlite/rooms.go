@@ -12,11 +12,11 @@ const (
 	qSaveRoom = `INSERT INTO muc_rooms (service, name, config, subject, subject_by) VALUES (?, ?, ?, ?, ?)
 		ON CONFLICT (service, name) DO UPDATE SET config = excluded.config,
 		subject = excluded.subject, subject_by = excluded.subject_by`
-	qDeleteRoom      = `DELETE FROM muc_rooms WHERE service = ? AND name = ?`
-	qDeleteRoomAffs  = `DELETE FROM muc_affiliations WHERE service = ? AND name = ?`
-	qRoomAffs        = `SELECT jid, affiliation, reason, nick FROM muc_affiliations WHERE service = ? AND name = ? ORDER BY jid`
-	qDeleteRoomAff   = `DELETE FROM muc_affiliations WHERE service = ? AND name = ? AND jid = ?`
-	qSetRoomAff      = `INSERT INTO muc_affiliations (service, name, jid, affiliation, reason, nick) VALUES (?, ?, ?, ?, ?, ?)
+	qDeleteRoom     = `DELETE FROM muc_rooms WHERE service = ? AND name = ?`
+	qDeleteRoomAffs = `DELETE FROM muc_affiliations WHERE service = ? AND name = ?`
+	qRoomAffs       = `SELECT jid, affiliation, reason, nick FROM muc_affiliations WHERE service = ? AND name = ? ORDER BY jid`
+	qDeleteRoomAff  = `DELETE FROM muc_affiliations WHERE service = ? AND name = ? AND jid = ?`
+	qSetRoomAff     = `INSERT INTO muc_affiliations (service, name, jid, affiliation, reason, nick) VALUES (?, ?, ?, ?, ?, ?)
 		ON CONFLICT (service, name, jid) DO UPDATE SET affiliation = excluded.affiliation,
 		reason = excluded.reason, nick = excluded.nick`
 )
