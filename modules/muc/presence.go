@@ -144,7 +144,10 @@ func (r *Room) join(ctx context.Context, el *stream.Element, from jid.JID, nick 
 	if r.gone {
 		return false
 	}
-	bounce := func(e *stanza.Error) { r.svc.m.router.Bounce(ctx, el, e) }
+	bounce := func(e *stanza.Error) {
+		r.svc.m.router.Bounce(ctx, el, e)
+		r.removeIfEmpty() // a room whose creation failed does not linger
+	}
 	key := from.String()
 	bare := from.Bare().String()
 	if o := r.byFull[key]; o != nil {
