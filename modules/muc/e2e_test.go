@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/meerkat-xmpp/meerkat/internal/servertest"
+	"github.com/meerkat-xmpp/meerkat/internal/xmpptest"
 	"github.com/meerkat-xmpp/meerkat/module"
 	"github.com/meerkat-xmpp/meerkat/modules/muc"
 	"github.com/meerkat-xmpp/meerkat/stream"
@@ -393,5 +394,40 @@ func TestRestartKeepsPersistentRooms(t *testing.T) {
 	q := servertest.CheckResult(t, servertest.Exchange(a, "d", "<iq type='get' id='d' to='"+svc+"'><query xmlns='http://jabber.org/protocol/disco#items'/></iq>"))
 	if it := q.Child(muc.NSDiscoIt, "item"); it == nil || it.Attr("name") != "Kept" || q.ChildCount() != 1 {
 		t.Fatalf("rooms after restart %s", q)
+	}
+}
+
+// TestReconnectSameResource: a client that reconnects with the same
+// resource (the old session replaced) and joins again gets a full join,
+// and the old session's end does not take the new one out.
+func TestReconnectSameResource(t *testing.T) {
+	srv := startMUC(t, muc.DefaultConfig())
+	room := "again@" + svc
+	b := srv.Login(t, "bob", "pc")
+	create(t, b, room, "Bob")
+	a := srv.Login(t, "alice", "phone")
+	join(t, a, room, "Alice", "")
+	a2 := srv.Login(t, "alice", "phone") // replaces a
+	join(t, a2, room, "Alice", "")
+	b.Send("<message to='" + room + "' type='groupchat'><body>still there?</body></message>")
+	a2.Expect(groupchat(room+"/Bob", "still there?"))
+	servertest.CheckResult(t, servertest.Exchange(a2, "sp", "<iq type='get' id='sp' to='"+room+"/Alice'><ping xmlns='urn:xmpp:ping'/></iq>"))
+}
+
+// TestEscapedJIDs: occupants whose resources and nicks need escaping in
+// attributes get well-formed stanzas from the pre-serialized fan-out.
+func TestEscapedJIDs(t *testing.T) {
+	srv := startMUC(t, muc.DefaultConfig())
+	room := "esc@" + svc
+	a := srv.Login(t, "alice", `o'neil &amp; &lt;co> "x"`) // escaped as text in <bind/>
+	create(t, a, room, `A'&<>"`)
+	b := srv.Login(t, "bob", "it's")
+	join(t, b, room, "B&B", "")
+	b.Send("<message to='" + room + "' type='groupchat'><body>a &amp; b &lt;3</body></message>")
+	for _, c := range []*xmpptest.Client{a, b} {
+		m := c.Expect(groupchat(room+"/B&B", "a & b <3"))
+		if m.Attr("to") != c.JID {
+			t.Fatalf("to %q, want %q", m.Attr("to"), c.JID)
+		}
 	}
 }

@@ -72,7 +72,7 @@ func errorFrom(from string) func(*stream.Element) bool {
 // self-presence after the subject arrived (the last step of a join).
 func join(t *testing.T, c *xmpptest.Client, room, nick, extra string) *stream.Element {
 	t.Helper()
-	c.Send("<presence to='" + room + "/" + nick + "'><x xmlns='http://jabber.org/protocol/muc'>" + extra + "</x></presence>")
+	c.Send("<presence to='" + attr(room+"/"+nick) + "'><x xmlns='http://jabber.org/protocol/muc'>" + extra + "</x></presence>")
 	self := c.Expect(func(el *stream.Element) bool {
 		if el.Attr("type") == "error" {
 			t.Fatalf("join %s as %s: %s", room, nick, el)
@@ -93,7 +93,7 @@ func isSubject(room string) func(*stream.Element) bool {
 // create makes an instant room owned by c's user.
 func create(t *testing.T, c *xmpptest.Client, room, nick string) {
 	t.Helper()
-	c.Send("<presence to='" + room + "/" + nick + "'><x xmlns='http://jabber.org/protocol/muc'/></presence>")
+	c.Send("<presence to='" + attr(room+"/"+nick) + "'><x xmlns='http://jabber.org/protocol/muc'/></presence>")
 	self := c.Expect(selfPresence(room, nick))
 	if !hasCode(self, "201") {
 		t.Fatalf("create %s: no 201 in %s", room, self)
@@ -121,3 +121,6 @@ func groupchat(from, body string) func(*stream.Element) bool {
 			el.ChildText(stream.NSClient, "body") == body
 	}
 }
+
+// attr escapes s for a single-quoted attribute.
+func attr(s string) string { return string(stream.EscapeAttr(nil, s)) }

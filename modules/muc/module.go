@@ -121,7 +121,7 @@ func (m *Module) onSessionClosed(ctx context.Context, ev *router.SessionEvent) {
 	}
 	m.mu.Unlock()
 	for _, s := range svcs {
-		s.sessionGone(ctx, ev.JID)
+		s.sessionGone(ctx, ev.JID, ev.Session)
 	}
 }
 
@@ -222,7 +222,7 @@ func (s *service) track(full string, r *Room, in bool) {
 	}
 }
 
-func (s *service) sessionGone(ctx context.Context, full jid.JID) {
+func (s *service) sessionGone(ctx context.Context, full jid.JID, gone router.Session) {
 	key := full.String()
 	s.mu.Lock()
 	rooms := make([]*Room, 0, len(s.joined[key]))
@@ -231,7 +231,7 @@ func (s *service) sessionGone(ctx context.Context, full jid.JID) {
 	}
 	s.mu.Unlock()
 	for _, r := range rooms {
-		r.leave(ctx, full, nil)
+		r.leave(ctx, full, nil, gone)
 	}
 }
 
@@ -285,7 +285,7 @@ func (s *service) presence(ctx context.Context, el *stream.Element, from, to jid
 		return // subscriptions to a room mean nothing
 	}
 	if r != nil && typ != "" {
-		r.leave(ctx, from, el)
+		r.leave(ctx, from, el, nil)
 		return
 	}
 	if typ != "" {

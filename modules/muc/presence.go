@@ -7,6 +7,7 @@ import (
 
 	"mellium.im/xmpp/jid"
 
+	"github.com/meerkat-xmpp/meerkat/router"
 	"github.com/meerkat-xmpp/meerkat/stanza"
 	"github.com/meerkat-xmpp/meerkat/stream"
 )
@@ -27,6 +28,16 @@ const (
 	codeMembersOnly  = "322"
 	codeShutdown     = "332"
 )
+
+// heldBy reports whether o's session for full is rs.
+func (o *occupant) heldBy(full string, rs router.Session) bool {
+	for _, s := range o.sessions {
+		if s.full.String() == full {
+			return s.rs == rs
+		}
+	}
+	return false
+}
 
 func newSession(full jid.JID) *session {
 	s := &session{full: full, bare: full.Bare().String(), res: full.Resourcepart()}
@@ -150,6 +161,15 @@ func (r *Room) join(ctx context.Context, el *stream.Element, from jid.JID, nick 
 	}
 	key := from.String()
 	bare := from.Bare().String()
+	cur, _ := r.svc.m.router.Lookup(from.Bare().String(), from.Resourcepart())
+	if o := r.byFull[key]; o != nil && !o.heldBy(key, cur) {
+		// A new session took over this full JID before the old one's end
+		// reached us: the old one leaves, the new one joins afresh.
+		r.leaveLocked(from, nil, nil)
+		if r.gone {
+			return false
+		}
+	}
 	if o := r.byFull[key]; o != nil {
 		if o.nick == nick {
 			o.presence = stripPresence(el)
@@ -193,6 +213,7 @@ func (r *Room) join(ctx context.Context, el *stream.Element, from jid.JID, nick 
 		return true
 	}
 	s := newSession(from)
+	s.rs = cur
 	r.svc.track(key, r, true)
 	if existing != nil {
 		// Another session of the same user under the same nick.
@@ -278,9 +299,15 @@ func (r *Room) changeNick(o *occupant, nick string, el *stream.Element) *stanza.
 
 // leave handles unavailable presence from a session, or the end of a
 // session that did not leave (el nil).
-func (r *Room) leave(ctx context.Context, from jid.JID, el *stream.Element) {
+func (r *Room) leave(ctx context.Context, from jid.JID, el *stream.Element, gone router.Session) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	r.leaveLocked(from, el, gone)
+}
+
+// leaveLocked is leave with r.mu held. gone, when not nil, is the session
+// that ended: a newer session bound to the same full JID stays.
+func (r *Room) leaveLocked(from jid.JID, el *stream.Element, gone router.Session) {
 	key := from.String()
 	o := r.byFull[key]
 	if o == nil {
@@ -289,6 +316,9 @@ func (r *Room) leave(ctx context.Context, from jid.JID, el *stream.Element) {
 	var s *session
 	for i, x := range o.sessions {
 		if x.full.String() == key {
+			if gone != nil && x.rs != gone {
+				return
+			}
 			s = x
 			o.sessions = append(o.sessions[:i], o.sessions[i+1:]...)
 			break

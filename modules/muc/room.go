@@ -9,6 +9,7 @@ import (
 
 	"mellium.im/xmpp/jid"
 
+	"github.com/meerkat-xmpp/meerkat/router"
 	"github.com/meerkat-xmpp/meerkat/storage"
 	"github.com/meerkat-xmpp/meerkat/stream"
 )
@@ -42,7 +43,8 @@ type session struct {
 	full jid.JID
 	bare string
 	res  string
-	esc  []byte // full JID escaped for an attribute value
+	esc  []byte         // full JID escaped for an attribute value
+	rs   router.Session // the session bound to full when it joined
 }
 
 // occupant is one nick in the room; several sessions of one user may
