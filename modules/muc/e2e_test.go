@@ -8,15 +8,21 @@ import (
 	"github.com/meerkat-xmpp/meerkat/internal/servertest"
 	"github.com/meerkat-xmpp/meerkat/internal/xmpptest"
 	"github.com/meerkat-xmpp/meerkat/module"
+	"github.com/meerkat-xmpp/meerkat/modules/disco"
 	"github.com/meerkat-xmpp/meerkat/modules/muc"
 	"github.com/meerkat-xmpp/meerkat/stream"
 )
 
 func TestServiceDiscovery(t *testing.T) {
-	srv := startMUC(t, muc.DefaultConfig())
+	srv := servertest.StartModules(t, mustDisco(t), mustMUC(t, muc.DefaultConfig()))
 	a := srv.Login(t, "alice", "pc")
 	if !slices.ContainsFunc(srv.Disco.Items(), func(it module.Item) bool { return it.JID == svc }) {
 		t.Fatalf("server disco items %v lack %s", srv.Disco.Items(), svc)
+	}
+	// The server's disco#items, as a client finds the service.
+	si := servertest.CheckResult(t, servertest.Exchange(a, "d0", "<iq type='get' id='d0' to='localhost'><query xmlns='http://jabber.org/protocol/disco#items'/></iq>"))
+	if it := si.Child(muc.NSDiscoIt, "item"); it == nil || it.Attr("jid") != svc {
+		t.Fatalf("server disco#items %s", si)
 	}
 	info := servertest.CheckResult(t, servertest.Exchange(a, "d2", "<iq type='get' id='d2' to='"+svc+"'><query xmlns='http://jabber.org/protocol/disco#info'/></iq>"))
 	if id := info.Child(muc.NSDiscoInf, "identity"); id.Attr("category") != "conference" || id.Attr("type") != "text" {
@@ -430,4 +436,20 @@ func TestEscapedJIDs(t *testing.T) {
 			t.Fatalf("to %q, want %q", m.Attr("to"), c.JID)
 		}
 	}
+}
+
+func mustDisco(t *testing.T) *disco.Module {
+	m, err := disco.New(disco.DefaultConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+func mustMUC(t *testing.T, cfg muc.Config) *muc.Module {
+	m, err := muc.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
 }
