@@ -154,6 +154,34 @@ func TestJoinChatHistorySubject(t *testing.T) {
 		}
 	}
 
+	// seconds and since: everything said in the last minute, nothing
+	// said before a moment in the future.
+	for _, tc := range []struct {
+		nick, history string
+		want          int
+	}{
+		{"Sec", "<history seconds='60'/>", 3},
+		{"Since", "<history since='2999-01-01T00:00:00Z'/>", 0},
+		{"Both", "<history seconds='60' maxstanzas='1'/>", 1},
+	} {
+		e := srv.Login(t, "dave", tc.nick)
+		e.Send("<presence to='" + room + "/" + tc.nick + "'><x xmlns='http://jabber.org/protocol/muc'>" + tc.history + "</x></presence>")
+		n := 0
+		for {
+			el := e.Expect(func(*stream.Element) bool { return true })
+			if el.Child(stream.NSClient, "body") != nil {
+				n++
+			}
+			if isSubject(room)(el) {
+				break
+			}
+		}
+		if n != tc.want {
+			t.Errorf("%s: %d history messages, want %d", tc.history, n, tc.want)
+		}
+		e.Close()
+	}
+
 	// Private messages between occupants.
 	c.Send("<message to='" + room + "/Bob' type='chat' id='pm'><body>psst</body></message>")
 	pm := b.Expect(func(el *stream.Element) bool { return el.Attr("id") == "pm" })
@@ -202,6 +230,10 @@ func TestEntryRules(t *testing.T) {
 	b := srv.Login(t, "bob", "pc")
 	room := "club@" + svc
 	create(t, a, room, "Alice")
+
+	// No nick.
+	b.Send("<presence to='" + room + "'><x xmlns='http://jabber.org/protocol/muc'/></presence>")
+	servertest.CheckError(t, b.Expect(errorFrom(room)), "jid-malformed")
 
 	// Password.
 	configure(t, a, room, map[string]string{"muc#roomconfig_passwordprotectedroom": "1", "muc#roomconfig_roomsecret": "s3cret"})
