@@ -1,10 +1,6 @@
 package c2s
 
-import (
-	"time"
-
-	"github.com/meerkat-xmpp/meerkat/router"
-)
+import "github.com/meerkat-xmpp/meerkat/router"
 
 var _ router.RawSession = (*session)(nil)
 
@@ -13,21 +9,15 @@ var _ router.RawSession = (*session)(nil)
 // 'to', so a room's fan-out copies bytes instead of serializing per
 // occupant.
 func (s *session) DeliverRaw(st *router.RawStanza, to []byte) bool {
-	ok := s.out.enqueue(func(b []byte) []byte {
+	if s.out.enqueue(func(b []byte) []byte {
 		b = append(b, st.Head...)
 		b = append(b, to...)
 		return append(b, st.Tail...)
-	})
-	if ok {
+	}) {
 		s.srv.metrics.out(st.Proto)
 		return true
 	}
-	s.out.mu.Lock()
-	slow := s.out.overflow
-	s.out.mu.Unlock()
-	if slow {
-		s.conn.SetWriteDeadline(time.Now().Add(2 * time.Second))
-		s.srv.metrics.slowConsumers.Inc()
-	}
-	return false
+	// The queue is closing or just overflowed, so Deliver cannot queue
+	// anything either; it runs the slow-consumer handling in one place.
+	return s.Deliver(st.Proto)
 }
