@@ -49,11 +49,14 @@ func benchRoom(b *testing.B, n int, mk func() router.Session) (*Room, *occupant)
 		if err != nil {
 			b.Fatal(err)
 		}
-		if err := s.m.router.Bind(full, mk(), router.ConflictReplace); err != nil {
+		rs := mk()
+		if err := s.m.router.Bind(full, rs, router.ConflictReplace); err != nil {
 			b.Fatal(err)
 		}
+		sess := newSession(full)
+		sess.rs = rs
 		o := &occupant{nick: fmt.Sprintf("User %d", i), bare: full.Bare(), role: RoleParticipant,
-			sessions: []*session{newSession(full)}}
+			sessions: []*session{sess}}
 		r.nicks[o.nick] = o
 		r.byFull[full.String()] = o
 	}

@@ -38,9 +38,15 @@ func newBroadcast(el *stream.Element) *broadcast {
 
 // deliver hands the broadcast to one session of an occupant.
 func (r *Room) deliver(bc *broadcast, s *session) {
-	sess, ok := r.svc.m.router.Lookup(s.bare, s.res)
-	if !ok {
-		return
+	// The session that joined: if another took its full JID since, that
+	// one has not joined (it joins afresh), and the old one's end takes the
+	// occupant out (SessionClosed).
+	sess := s.rs
+	if sess == nil {
+		var ok bool
+		if sess, ok = r.svc.m.router.Lookup(s.bare, s.res); !ok {
+			return
+		}
 	}
 	r.svc.m.metrics.delivered.Inc()
 	if rs, ok := sess.(router.RawSession); ok {
