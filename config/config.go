@@ -373,10 +373,11 @@ func Default() *Config {
 // defaultModules are switched on when the file has no [modules.*] table:
 // what a desktop client expects on first login (RFC 6121 roster and
 // presence, offline messages, disco, vCard, blocking, ping, version, time,
-// last activity, private storage). In-band registration stays off.
+// last activity, private storage) and the multi-user chat service that
+// sites embed XMPP for. In-band registration stays off.
 var defaultModules = [...]string{
 	"roster", "presence", "offline", "disco", "vcard", "blocking",
-	"ping", "version", "time", "last", "private",
+	"ping", "version", "time", "last", "private", "muc",
 }
 
 // DefaultModules returns the module tables used when a file configures

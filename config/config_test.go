@@ -56,7 +56,7 @@ func TestDefault(t *testing.T) {
 		{"tls.min_version", c.TLS.MinVersion, "1.2"},
 		{"log.level", c.Log.Level, "info"},
 		{"log.format", c.Log.Format, "text"},
-		{"modules", c.ModuleNames(), []string{"blocking", "disco", "last", "offline", "ping", "presence", "private", "roster", "time", "vcard", "version"}},
+		{"modules", c.ModuleNames(), []string{"blocking", "disco", "last", "muc", "offline", "ping", "presence", "private", "roster", "time", "vcard", "version"}},
 		{"sqlite path", c.SQLitePath(), "data/meerkat.db"},
 	}
 	for _, tt := range tests {

@@ -99,6 +99,18 @@ func (h *Host) HandleIQ(target router.Target, ns string, handler router.IQHandle
 	return nil
 }
 
+// HandleDomain makes h the owner of every stanza addressed to the service
+// domain (a MUC service, say); the claim is removed when the module stops.
+// A domain claimed twice, or a hosted one, is an error.
+func (h *Host) HandleDomain(domain string, handler router.DomainHandler) error {
+	rm, err := h.deps.Router.HandleDomain(domain, h.name, handler)
+	if err != nil {
+		return err
+	}
+	h.removes = append(h.removes, rm)
+	return nil
+}
+
 // OnStanza adds a stanza hook (UserSend, UserReceive or Offline).
 func (h *Host) OnStanza(point *router.Hook[router.StanzaHook], priority int, fn router.StanzaHook) {
 	h.removes = append(h.removes, point.Add(priority, h.name, fn))

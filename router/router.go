@@ -41,7 +41,8 @@ type Router struct {
 
 	mu              sync.RWMutex
 	iqs             map[iqKey]iqEntry
-	features        []FeatureFunc // stream features modules contribute
+	domains         map[string]domainEntry // service domains owned by modules
+	features        []FeatureFunc          // stream features modules contribute
 	preAuthFeatures []FeatureFunc
 }
 
@@ -149,6 +150,9 @@ func (r *Router) route(ctx context.Context, k stanza.Kind, el *stream.Element) {
 	}
 	domain := dst.Domainpart()
 	if !r.hosts[domain] {
+		if r.toService(ctx, el, dst) {
+			return
+		}
 		// Federation is not built yet: a remote domain cannot be reached.
 		r.bounce(ctx, el, stanza.NewError(stanza.RemoteServerNotFound, ""))
 		return

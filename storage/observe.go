@@ -32,6 +32,11 @@ const (
 	OpBlocklistUnblock = "blocklist_unblock"  // Blocklists.Unblock
 	OpLastActivityGet  = "last_activity_get"  // LastActivity.LastActivity
 	OpLastActivitySet  = "last_activity_set"  // LastActivity.SetLastActivity
+	OpRoomList         = "room_list"          // Rooms.Rooms
+	OpRoomSave         = "room_save"          // Rooms.SaveRoom
+	OpRoomDelete       = "room_delete"        // Rooms.DeleteRoom
+	OpRoomAffList      = "room_aff_list"      // Rooms.RoomAffiliations
+	OpRoomAffSet       = "room_aff_set"       // Rooms.SetRoomAffiliation
 )
 
 // Ops returns every operation name a backend may report, so that a metrics
@@ -63,6 +68,11 @@ func Ops() []string {
 		OpBlocklistUnblock,
 		OpLastActivityGet,
 		OpLastActivitySet,
+		OpRoomList,
+		OpRoomSave,
+		OpRoomDelete,
+		OpRoomAffList,
+		OpRoomAffSet,
 	}
 }
 

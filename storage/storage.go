@@ -70,6 +70,7 @@ type Store interface {
 	PrivateXML
 	Blocklists
 	LastActivity
+	Rooms
 	// Migrate brings the schema to the newest embedded version. It is
 	// idempotent and safe to run at every start; ErrSchemaTooNew if the
 	// database is ahead of this build.

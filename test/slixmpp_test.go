@@ -52,3 +52,16 @@ func slixmppIM(t *testing.T, s *server) {
 		t.Fatalf("slixmpp IM failed: %v\n%s", err, out)
 	}
 }
+
+// TestSlixmppMUC: python3-slixmpp's xep_0045 plugin creates an instant room
+// on the default conference.localhost service, a second client joins with
+// two stanzas of history, and both send and receive groupchat messages.
+func TestSlixmppMUC(t *testing.T) {
+	need(t, "python3-slixmpp ("+debianPython+")", haveSlixmpp())
+	s := startMeerkat(t, "s3cret-pass", "romeo@localhost", "juliet@localhost")
+	out, err := runWithTimeout(t, 60*time.Second, debianPython, "slixmpp/muc.py",
+		"127.0.0.1", strconv.Itoa(s.c2s), "s3cret-pass", "romeo@localhost", "juliet@localhost", "verona@conference.localhost")
+	if err != nil || !strings.Contains(out, "OK") {
+		t.Fatalf("slixmpp MUC failed: %v\n%s", err, out)
+	}
+}

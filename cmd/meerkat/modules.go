@@ -9,6 +9,7 @@ import (
 	"github.com/meerkat-xmpp/meerkat/modules/blocking"
 	"github.com/meerkat-xmpp/meerkat/modules/disco"
 	"github.com/meerkat-xmpp/meerkat/modules/last"
+	"github.com/meerkat-xmpp/meerkat/modules/muc"
 	"github.com/meerkat-xmpp/meerkat/modules/offline"
 	"github.com/meerkat-xmpp/meerkat/modules/ping"
 	"github.com/meerkat-xmpp/meerkat/modules/presence"
@@ -57,6 +58,7 @@ func moduleBuilders() map[string]builder {
 		private.Name:    build(private.DefaultConfig, nil, private.New),
 		last.Name:       build(last.DefaultConfig, nil, last.New),
 		register.Name:   build(register.DefaultConfig, nil, register.New),
+		muc.Name:        build(muc.DefaultConfig, nil, muc.New),
 		entitytime.Name: build(entitytime.DefaultConfig, nil, entitytime.New),
 		versionmod.Name: build(versionmod.DefaultConfig, func(c *versionmod.Config) {
 			if c.Version == "" {

@@ -12,6 +12,7 @@ import (
 	"github.com/meerkat-xmpp/meerkat/internal/mob"
 	"github.com/meerkat-xmpp/meerkat/internal/servertest"
 	"github.com/meerkat-xmpp/meerkat/module"
+	"github.com/meerkat-xmpp/meerkat/modules/muc"
 	"github.com/meerkat-xmpp/meerkat/modules/presence"
 	"github.com/meerkat-xmpp/meerkat/modules/roster"
 )
@@ -149,4 +150,51 @@ func TestRefusesRemoteTarget(t *testing.T) {
 			t.Errorf("%s accepted", host)
 		}
 	}
+}
+
+// TestMUCScenario runs the muc scenario against in-process Meerkat's MUC
+// service: the first occupant of each room creates it and unlocks it as an
+// instant room, everyone joins, and every groupchat message reaches every
+// occupant (the sender's echo included) with nothing lost or extra.
+func TestMUCScenario(t *testing.T) {
+	var names []string
+	for i := range users {
+		names = append(names, fmt.Sprintf("user%d", i))
+	}
+	srv := servertest.Start(t, servertest.Options{Users: names, Modules: func(t testing.TB) []module.Module {
+		m, err := muc.New(muc.DefaultConfig())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return []module.Module{m}
+	}})
+	const rooms, occupants = 4, 5
+	res, err := mob.MUC(context.Background(), config(t, srv.Addr, "SCRAM-SHA-256"), mob.MUCOptions{
+		Rooms: rooms, Occupants: occupants, RatePerRoom: 20, Duration: 2 * time.Second, Drain: 5 * time.Second,
+		Service: "conference." + servertest.Host, RoomPrefix: "mob", Body: 64,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	res.WriteTable(&b)
+	t.Logf("\n%s", b.String())
+	tr := res.Traffic
+	if tr == nil {
+		t.Fatal("no traffic section")
+	}
+	if res.Logins.OK != rooms*occupants || res.Errors != 0 {
+		t.Fatalf("logins %+v, errors %v", res.Logins, res.ErrorKinds)
+	}
+	// 20 msg/s per room × 4 rooms × 2 s, each delivered to 5 occupants.
+	if tr.Sent != 160 || tr.Expected != tr.Sent*occupants {
+		t.Errorf("sent %d, expected %d; want 160 and 800", tr.Sent, tr.Expected)
+	}
+	if tr.Received+tr.Lost != tr.Expected || tr.Extra != 0 {
+		t.Errorf("expected %d ≠ received %d + lost %d (extra %d)", tr.Expected, tr.Received, tr.Lost, tr.Extra)
+	}
+	if tr.Lost != 0 {
+		t.Errorf("lost %d on loopback", tr.Lost)
+	}
+	checkOrdered(t, "delivery", tr.Latency)
 }

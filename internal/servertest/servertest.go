@@ -13,7 +13,9 @@ package servertest
 import (
 	"context"
 	"crypto/tls"
+	"errors"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -41,6 +43,9 @@ type Options struct {
 	Users []string
 	// Modules returns the modules to start, in order; called once.
 	Modules func(t testing.TB) []module.Module
+	// DB is the SQLite file to use; default a new one in t.TempDir().
+	// Tests of a restart start a second server on the first one's file.
+	DB string
 }
 
 // Server is a running test server.
@@ -51,7 +56,13 @@ type Server struct {
 	C2S      *c2s.Server          // the client listener
 	Disco    *module.Disco        // what the modules advertise
 	Registry *prometheus.Registry // where the modules register their metrics
+
+	stop func()
 }
+
+// Stop shuts the server down before the test ends (a restart test); it
+// runs once, whether called or left to cleanup.
+func (s *Server) Stop() { s.stop() }
 
 // Start runs a server for the test and stops it at cleanup, failing the
 // test if a module does not stop cleanly.
@@ -59,11 +70,16 @@ func Start(t testing.TB, o Options) *Server {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
-	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "meerkat.db"), sqlite.Options{AutoMigrate: true})
+	path := o.DB
+	if path == "" {
+		path = filepath.Join(t.TempDir(), "meerkat.db")
+	}
+	db, err := sqlite.Open(ctx, path, sqlite.Options{AutoMigrate: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { db.Close() })
+	var stops []func()
+	stops = append(stops, func() { db.Close() })
 	users := o.Users
 	if users == nil {
 		users = []string{"alice", "bob", "carol"}
@@ -73,7 +89,7 @@ func Start(t testing.TB, o Options) *Server {
 		t.Fatal(err)
 	}
 	for _, u := range users {
-		if err := db.CreateUser(ctx, Host, u, creds); err != nil {
+		if err := db.CreateUser(ctx, Host, u, creds); err != nil && !(o.DB != "" && errors.Is(err, storage.ErrExists)) {
 			t.Fatal(err)
 		}
 	}
@@ -93,9 +109,10 @@ func Start(t testing.TB, o Options) *Server {
 		mods = o.Modules(t)
 	}
 	if err := set.Start(ctx, mods); err != nil {
+		db.Close()
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
+	stops = append(stops, func() {
 		if err := within5s(set.Stop); err != nil {
 			t.Errorf("stopping modules: %v", err)
 		}
@@ -104,11 +121,20 @@ func Start(t testing.TB, o Options) *Server {
 	srv := c2s.NewServer(c2s.Deps{Router: r, Auth: a, TLS: &tls.Config{Certificates: []tls.Certificate{cert}}})
 	addr, err := srv.Listen(ctx, c2s.ListenerConfig{Address: "127.0.0.1:0", Mode: c2s.ModeStartTLS,
 		StartTLSRequired: true, ReplaceOnConflict: true})
+	stops = append(stops, func() { within5s(srv.Shutdown) })
+	var once sync.Once
+	stopAll := func() {
+		once.Do(func() {
+			for i := len(stops) - 1; i >= 0; i-- {
+				stops[i]()
+			}
+		})
+	}
+	t.Cleanup(stopAll)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { within5s(srv.Shutdown) })
-	return &Server{Addr: addr.String(), Router: r, Store: db, C2S: srv, Disco: set.Disco(), Registry: reg}
+	return &Server{Addr: addr.String(), Router: r, Store: db, C2S: srv, Disco: set.Disco(), Registry: reg, stop: stopAll}
 }
 
 // StartModules is Start with the default users and mods.

@@ -84,6 +84,20 @@ func RunObserve(t *testing.T, open func(t *testing.T, obs storage.Observer) stor
 		{storage.OpLastActivitySet, nil, func(ctx context.Context) error { return s.SetLastActivity(ctx, h, u, time.Now(), "") }},
 		{storage.OpLastActivityGet, nil, func(ctx context.Context) error { _, _, err := s.LastActivity(ctx, h, u); return err }},
 
+		{storage.OpRoomSave, nil, func(ctx context.Context) error {
+			return s.SaveRoom(ctx, storage.StoredRoom{Service: "conference." + h, Name: "r", Config: []byte("{}")})
+		}},
+		{storage.OpRoomList, nil, func(ctx context.Context) error { _, err := s.Rooms(ctx, "conference."+h); return err }},
+		{storage.OpRoomAffSet, nil, func(ctx context.Context) error {
+			return s.SetRoomAffiliation(ctx, "conference."+h, "r", storage.RoomAffiliation{JID: u + "@" + h, Affiliation: "owner"})
+		}},
+		{storage.OpRoomAffList, nil, func(ctx context.Context) error {
+			_, err := s.RoomAffiliations(ctx, "conference."+h, "r")
+			return err
+		}},
+		{storage.OpRoomDelete, nil, func(ctx context.Context) error { return s.DeleteRoom(ctx, "conference."+h, "r") }},
+		{storage.OpRoomDelete, storage.ErrNotFound, func(ctx context.Context) error { return s.DeleteRoom(ctx, "conference."+h, "r") }},
+
 		{storage.OpUserDelete, nil, func(ctx context.Context) error { return s.DeleteUser(ctx, h, u) }},
 		{storage.OpUserDelete, storage.ErrNotFound, func(ctx context.Context) error { return s.DeleteUser(ctx, h, u) }},
 		{storage.OpCredentialsGet, storage.ErrNotFound, func(ctx context.Context) error { _, err := s.Credentials(ctx, h, u); return err }},

@@ -9,7 +9,7 @@
 //	}
 //
 // Run groups its tests by concern (Users, Roster, Offline, VCards,
-// PrivateXML, Blocklists, LastActivity, and what spans them: account
+// PrivateXML, Blocklists, LastActivity, Rooms, and what spans them: account
 // deletion, restart, canceled contexts), so a new interface adds one file
 // here and every backend is held to it at once. RunObserve checks that a
 // backend reports every operation to its Observer, and the Benchmark
@@ -47,6 +47,7 @@ func Run(t *testing.T, f Factory) {
 	t.Run("PrivateXML", func(t *testing.T) { runEach(t, f, privateTests) })
 	t.Run("Blocklists", func(t *testing.T) { runEach(t, f, blocklistTests) })
 	t.Run("LastActivity", func(t *testing.T) { runEach(t, f, lastActivityTests) })
+	t.Run("Rooms", func(t *testing.T) { runEach(t, f, roomTests) })
 	t.Run("Account", func(t *testing.T) { runAccount(t, f) })
 	t.Run("Migrate", func(t *testing.T) { runMigrate(t, f) })
 	t.Run("Restart", func(t *testing.T) { runRestart(t, f) })
