@@ -3,6 +3,8 @@ package test
 import (
 	"bytes"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -89,4 +91,55 @@ func TestAPIAdminCommands(t *testing.T) {
 	// Alice's session was never disturbed.
 	mustCLI(withToken, "", "send", "alice@localhost", "still", "here")
 	alice.Expect(func(el *stream.Element) bool { return el.ChildText("jabber:client", "body") == "still here" })
+}
+
+// TestAPIRoomPost posts into a MUC room through the API of the built
+// binary, as a backend app pushes into a channel: an occupant receives the
+// message from the service occupant's nick, a client joining later gets it
+// as history, and a room that does not exist is a 404 room_not_found.
+func TestAPIRoomPost(t *testing.T) {
+	const token = "room-token-0123456789abcdef"
+	s := startMeerkatWith(t, fmt.Sprintf("\n[api]\nenabled = true\ntokens = [%q]\n", token), "pw", "alice@localhost", "bob@localhost")
+	waitPort(t, s.http)
+	c2s := fmt.Sprintf("127.0.0.1:%d", s.c2s)
+	post := func(room, body string) (int, string) {
+		t.Helper()
+		req, err := http.NewRequest("POST", fmt.Sprintf("http://127.0.0.1:%d/api/v1/rooms/%s/messages", s.http, room),
+			strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Authorization", "Bearer "+token)
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	const room = "lobby@conference.localhost"
+	isSelf := func(el *stream.Element) bool {
+		return el.Local == "presence" && el.Attr("from") == room+"/alice"
+	}
+	alice := xmpptest.Dial(t, c2s, xmpptest.Options{User: "alice", Password: "pw", Mech: "SCRAM-SHA-256"})
+	alice.Send("<presence to='" + room + "/alice'/>") // groupchat 1.0 join: an instant room
+	alice.Expect(isSelf)
+
+	if code, body := post(room, `{"body":"deploy finished","nick":"ci-bot"}`); code != 202 {
+		t.Fatalf("post: %d %s", code, body)
+	}
+	fromBot := func(el *stream.Element) bool {
+		return el.Local == "message" && el.Attr("type") == "groupchat" && el.Attr("from") == room+"/ci-bot" &&
+			el.ChildText("jabber:client", "body") == "deploy finished"
+	}
+	alice.Expect(fromBot)
+	bob := xmpptest.Dial(t, c2s, xmpptest.Options{User: "bob", Password: "pw", Mech: "SCRAM-SHA-256"})
+	bob.Send("<presence to='" + room + "/bob'><x xmlns='http://jabber.org/protocol/muc'/></presence>")
+	bob.Expect(fromBot) // discussion history
+
+	if code, body := post("nowhere@conference.localhost", `{"body":"x","nick":"ci-bot"}`); code != 404 || !strings.Contains(body, "room_not_found") {
+		t.Fatalf("post to a missing room: %d %s", code, body)
+	}
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -16,6 +17,7 @@ import (
 	"github.com/meerkat-xmpp/meerkat/api"
 	"github.com/meerkat-xmpp/meerkat/config"
 	"github.com/meerkat-xmpp/meerkat/module"
+	"github.com/meerkat-xmpp/meerkat/modules/muc"
 	"github.com/meerkat-xmpp/meerkat/router"
 	"github.com/meerkat-xmpp/meerkat/storage"
 )
@@ -55,6 +57,10 @@ func apiHandler(cfg *config.Config, r *router.Router, users storage.Users, mods 
 	}
 	var rooms api.RoomPoster
 	for _, m := range mods {
+		if mm, ok := m.(*muc.Module); ok {
+			rooms = mucRooms{mm}
+			break
+		}
 		if p, ok := m.(api.RoomPoster); ok {
 			rooms = p
 			break
@@ -95,4 +101,17 @@ func readTokenFile(path string) ([]string, error) {
 		return nil, errors.New(path + ": no token in the file")
 	}
 	return out, nil
+}
+
+// mucRooms lets the API post into MUC rooms. The adapter lives here, where
+// packages are wired, so that the MUC module need not import the API for its
+// error value.
+type mucRooms struct{ m *muc.Module }
+
+func (r mucRooms) PostToRoom(ctx context.Context, room jid.JID, nick, body string) error {
+	err := r.m.PostToRoom(ctx, room, nick, body)
+	if errors.Is(err, muc.ErrRoomNotFound) {
+		return fmt.Errorf("%w: %w", api.ErrRoomNotFound, err)
+	}
+	return err
 }

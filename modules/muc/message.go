@@ -89,6 +89,13 @@ func (r *Room) groupchat(ctx context.Context, el *stream.Element, o *occupant) *
 		r.broadcastAll(newBroadcast(m))
 		return nil
 	}
+	r.post(m, hasBody)
+	return nil
+}
+
+// post broadcasts the groupchat message m to every occupant and, if it has
+// a body, keeps it in the room's history; r.mu is held.
+func (r *Room) post(m *stream.Element, hasBody bool) {
 	bc := newBroadcast(m)
 	r.broadcastAll(bc)
 	r.svc.m.metrics.messages.Inc()
@@ -99,7 +106,6 @@ func (r *Room) groupchat(ctx context.Context, el *stream.Element, o *occupant) *
 		}
 		r.history = append(r.history, histItem{at: time.Now(), el: m.DeepCopy(), n: len(bc.raw.Head) + len(bc.raw.Tail) - len("to=''")})
 	}
-	return nil
 }
 
 // broadcastAll sends bc to every session of every occupant.
