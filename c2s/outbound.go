@@ -9,7 +9,9 @@ import (
 
 // bufPool holds serialized-output buffers. A session borrows one only while
 // it has bytes queued, so an idle session holds no write buffer at all.
-type bufPool struct{ p sync.Pool }
+// sync.Pool stores pointers, and boxing a slice header for every Put would
+// cost an allocation per delivery; the emptied boxes are pooled too.
+type bufPool struct{ bufs, boxes sync.Pool }
 
 const (
 	poolBufSize = 4 << 10
@@ -17,8 +19,11 @@ const (
 )
 
 func (b *bufPool) get() []byte {
-	if v, ok := b.p.Get().(*[]byte); ok {
-		return (*v)[:0]
+	if v, ok := b.bufs.Get().(*[]byte); ok {
+		buf := (*v)[:0]
+		*v = nil
+		b.boxes.Put(v)
+		return buf
 	}
 	return make([]byte, 0, poolBufSize)
 }
@@ -27,8 +32,12 @@ func (b *bufPool) put(buf []byte) {
 	if cap(buf) > poolBufMax || cap(buf) == 0 {
 		return
 	}
-	buf = buf[:0]
-	b.p.Put(&buf)
+	v, ok := b.boxes.Get().(*[]byte)
+	if !ok {
+		v = new([]byte)
+	}
+	*v = buf[:0]
+	b.bufs.Put(v)
 }
 
 // outbound is a session's bounded output queue. An enqueue never blocks.
@@ -48,6 +57,7 @@ type outbound struct {
 	closed   bool // conn closed
 	overflow bool // cut off as a slow consumer
 	cut      bool // the slow consumer's cut-off deadline is set
+	corked   bool // the session is handling input: hold output until uncork
 	write    func(b []byte) error
 	shutdown func() // closes the connection
 	pool     *bufPool
@@ -60,6 +70,11 @@ type outbound struct {
 // it hands the queue to a writer goroutine, so a session flooded with
 // stanzas cannot hold on to the goroutine of whoever routed the first one.
 const inlineRounds = 2
+
+// corkLimit is how much a corked queue holds before it writes anyway, so a
+// burst (the occupant list of a big room) goes out in a few large writes
+// rather than piling up against the queue's cap.
+const corkLimit = 64 << 10
 
 func (o *outbound) init(max int, pool *bufPool, write func([]byte) error, shutdown func()) {
 	o.drained.L = &o.mu
@@ -94,7 +109,7 @@ func (o *outbound) enqueue(fn func([]byte) []byte) bool {
 		o.closing = true
 	}
 	ok := !o.overflow
-	start := o.startLocked()
+	start := (!o.corked || len(o.pending) >= corkLimit) && o.startLocked()
 	o.mu.Unlock()
 	if start {
 		o.run()
@@ -111,6 +126,7 @@ func (o *outbound) close(tail []byte) {
 		return
 	}
 	o.closing = true
+	o.corked = false
 	if len(tail) > 0 {
 		if o.pending == nil {
 			o.pending = o.pool.get()
@@ -118,6 +134,28 @@ func (o *outbound) close(tail []byte) {
 		o.pending = append(o.pending, tail...)
 	}
 	start := o.startLocked()
+	o.mu.Unlock()
+	if start {
+		o.run()
+	}
+}
+
+// cork holds what is queued from now on until uncork: the session's own
+// goroutine corks while it handles one stanza, so the replies and pushes
+// that handling produces for it (a roster, a room's occupant list, offline
+// messages at login) leave in one write instead of one write each, as
+// nats-server flushes the consumers a read fed once at its end.
+func (o *outbound) cork() {
+	o.mu.Lock()
+	o.corked = true
+	o.mu.Unlock()
+}
+
+// uncork writes what was held.
+func (o *outbound) uncork() {
+	o.mu.Lock()
+	o.corked = false
+	start := len(o.pending) > 0 && o.startLocked()
 	o.mu.Unlock()
 	if start {
 		o.run()
@@ -196,6 +234,7 @@ func (o *outbound) writeLoop(rounds int) {
 func (o *outbound) flush() bool {
 	o.mu.Lock()
 	defer o.mu.Unlock()
+	o.corked = false
 	for o.running || (len(o.pending) > 0 && !o.closed) {
 		if o.startLocked() {
 			go o.writeLoop(-1)

@@ -185,7 +185,9 @@ func (s *session) run() {
 	for {
 		tok, err := s.dec.Next()
 		if err == nil {
+			s.out.cork()
 			err = s.handleToken(tok)
+			s.out.uncork()
 		}
 		if err == nil {
 			continue
