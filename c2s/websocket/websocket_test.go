@@ -71,8 +71,8 @@ func start(t *testing.T, cfg ws.Config) *env {
 
 // client is a bare RFC 7395 client: one element per message.
 type client struct {
-	t  *testing.T
-	c  *websocket.Conn
+	t   *testing.T
+	c   *websocket.Conn
 	jid string
 }
 
