@@ -172,7 +172,9 @@ func login(t *testing.T, url, user, resource string) *client {
 	c.send("", "xmpp:restart='true' to='localhost'")
 	c.await(func(el *stream.Element) bool { return el.Is(stream.NSStream, "features") })
 	c.send("<iq xmlns='jabber:client' type='set' id='b'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><resource>" + resource + "</resource></bind></iq>")
-	c.await(func(el *stream.Element) bool { return el.Is(stream.NSClient, "iq") && el.Attr("id") == "b" && el.Attr("type") == "result" })
+	c.await(func(el *stream.Element) bool {
+		return el.Is(stream.NSClient, "iq") && el.Attr("id") == "b" && el.Attr("type") == "result"
+	})
 	return c
 }
 
@@ -258,7 +260,9 @@ func TestErrors(t *testing.T) {
 			return fmt.Sprintf("<body xmlns='%s' rid='%d' sid='%s'/>", bosh.NSBind, c.rid-200, c.sid)
 		}, "item-not-found"},
 		{"no to", func(*client) string { return "<body xmlns='" + bosh.NSBind + "' rid='5' wait='5' hold='1'/>" }, "bad-request"},
-		{"unknown host", func(*client) string { return "<body xmlns='" + bosh.NSBind + "' rid='5' wait='5' hold='1' to='nowhere'/>" }, "host-unknown"},
+		{"unknown host", func(*client) string {
+			return "<body xmlns='" + bosh.NSBind + "' rid='5' wait='5' hold='1' to='nowhere'/>"
+		}, "host-unknown"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -45,8 +45,8 @@ type session struct {
 	lastEmptyAt            time.Time
 	lastEmptyAnsweredEmpty bool
 	lastResponded          int64 // highest rid answered
-	inactivity  *time.Timer
-	split       framing.Splitter
+	inactivity             *time.Timer
+	split                  framing.Splitter
 }
 
 // streamHeader is what the session reads at creation and after a restart.
