@@ -127,15 +127,20 @@ func startNode(ctx context.Context, cfg *config.Config, log *slog.Logger) (n *no
 		if err != nil {
 			return nil, fmt.Errorf("listen.http %s: %w", cfg.Listen.HTTP.Address, err)
 		}
-		n.http = &http.Server{
-			Handler: api.NewHandler(api.Options{Gatherer: n.reg, Ready: func() error {
-				if !n.ready.Load() {
-					return errors.New("not ready")
-				}
-				return nil
-			}}),
-			ReadHeaderTimeout: 10 * time.Second,
+		handler, err := n.webHandler(ctx, api.NewHandler(api.Options{Gatherer: n.reg, Ready: func() error {
+			if !n.ready.Load() {
+				return errors.New("not ready")
+			}
+			return nil
+		}}))
+		if err != nil {
+			ln.Close()
+			return nil, err
 		}
+		if cfg.Listen.HTTP.TLS {
+			ln = tls.NewListener(ln, httpTLS(tlsCfg))
+		}
+		n.http = &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
 		go n.http.Serve(ln)
 		log.Info("http listening", "address", ln.Addr().String())
 	}
