@@ -340,3 +340,33 @@ func TestCORS(t *testing.T) {
 		}
 	}
 }
+
+// TestOutOfOrder: a body that arrives before the one with the previous rid
+// waits for it; both reach the session in rid order (strophe.js sends its
+// two requests at once).
+func TestOutOfOrder(t *testing.T) {
+	e := start(t, bosh.Config{})
+	c := login(t, e.url, "alice", "web")
+	first, second := c.rid+1, c.rid+2
+	c.rid = second
+	done := make(chan *stream.Element, 1)
+	go func() {
+		done <- post(t, e.url, fmt.Sprintf("<body xmlns='%s' rid='%d' sid='%s'><iq xmlns='jabber:client' type='get' id='two'><ping xmlns='urn:xmpp:ping'/></iq></body>", bosh.NSBind, second, c.sid))
+	}()
+	time.Sleep(100 * time.Millisecond)
+	b := post(t, e.url, fmt.Sprintf("<body xmlns='%s' rid='%d' sid='%s'><iq xmlns='jabber:client' type='get' id='one'><ping xmlns='urn:xmpp:ping'/></iq></body>", bosh.NSBind, first, c.sid))
+	var ids []string
+	for _, body := range []*stream.Element{b, <-done} {
+		for el := range body.Elements() {
+			ids = append(ids, el.Attr("id"))
+		}
+	}
+	for len(ids) < 2 {
+		for el := range c.send("").Elements() {
+			ids = append(ids, el.Attr("id"))
+		}
+	}
+	if strings.Join(ids, ",") != "one,two" {
+		t.Fatalf("answers in order %v, want one,two", ids)
+	}
+}

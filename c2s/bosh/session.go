@@ -267,10 +267,10 @@ func (s *session) receive(b *body) (*request, []byte) {
 		// Outside the window (XEP-0124 §14.2).
 		return s.fail(errItemNotFound)
 	}
-	if b.rid <= s.highest {
+	if _, waiting := s.early[b.rid]; waiting || b.rid < s.nextProc {
 		// A request the client sent before and never got an answer for
 		// (its connection broke, or the page reloaded): it takes the place
-		// of the old one; its payload was already processed.
+		// of the old one; its payload was already taken.
 		for i, req := range s.held {
 			if req.rid == b.rid {
 				req.timer.Stop()
@@ -295,7 +295,9 @@ func (s *session) receive(b *body) (*request, []byte) {
 		if b.empty && !b.restart && b.typ == "" {
 			s.lastEmptyRID, s.lastEmptyAt, s.lastEmptyAnsweredEmpty = b.rid, time.Now(), false
 		}
-		s.highest = b.rid
+		// New, possibly filling a gap: bodies go to the session in rid
+		// order (XEP-0124 §9).
+		s.highest = max(s.highest, b.rid)
 		s.early[b.rid] = b
 		for {
 			nb, ok := s.early[s.nextProc]

@@ -66,8 +66,11 @@
     return window.XMPP.xml(el.tagName, attrs, ...kids);
   }
 
-  // BOSH through strophe.js, with keepalive (session restore on reload).
-  class BoshConn {
+  // strophe.js: BOSH with keepalive (session restore on reload), and
+  // WebSocket on plain-http pages, where @xmpp/client's browser bundle
+  // (PLAIN and ANONYMOUS only) cannot log in: PLAIN needs TLS, and strophe
+  // does SCRAM through WebCrypto.
+  class StropheConn {
     constructor(service) {
       this.S = window.Strophe.Strophe || window.Strophe;
       this.c = new this.S.Connection(service, { keepalive: true });
@@ -194,7 +197,7 @@
   function online(jid) {
     state.jid = jid;
     state.online = true;
-    status('online as ' + jid + ' (' + state.transport + ')');
+    status('online as ' + jid + ' (' + state.transport + ', ' + state.library + ')');
     $('login').classList.add('hidden');
     $('chat').classList.remove('hidden');
     save();
@@ -213,7 +216,10 @@
     $('login-error').textContent = '';
     const eps = await endpoints();
     state.transport = $('transport').value;
-    state.conn = state.transport === 'bosh' ? new BoshConn(eps.bosh) : new WebSocketConn(eps.websocket);
+    if (state.transport === 'bosh') state.conn = new StropheConn(eps.bosh);
+    else if (location.protocol === 'https:') state.conn = new WebSocketConn(eps.websocket);
+    else state.conn = new StropheConn(eps.websocket);
+    state.library = state.conn instanceof WebSocketConn ? '@xmpp/client' : 'strophe.js';
     status('connecting over ' + state.transport + '…');
     try {
       const jid = await state.conn.connect($('jid').value.trim(), $('password').value, onStanza, onStatus);
@@ -267,7 +273,8 @@
     if (!saved || saved.transport !== 'bosh' || !sessionStorage.getItem('strophe-bosh-session')) return;
     Object.assign(state, { rooms: saved.rooms || {}, contacts: saved.contacts || [], logs: saved.logs || {}, peer: saved.peer, transport: 'bosh' });
     const eps = await endpoints();
-    state.conn = new BoshConn(eps.bosh);
+    state.conn = new StropheConn(eps.bosh);
+    state.library = 'strophe.js';
     status('resuming BOSH session…');
     try {
       online(await state.conn.restore(onStanza, onStatus));
