@@ -174,3 +174,32 @@ func TestChromiumDemoPage(t *testing.T) {
 		})
 	}
 }
+
+// TestMobWebTransports: mob's WebSocket and BOSH transports log in and chat
+// on Meerkat, every message delivered.
+func TestMobWebTransports(t *testing.T) {
+	const users = 10
+	names := make([]string, users)
+	for i := range names {
+		names[i] = fmt.Sprintf("user%d@localhost", i+1)
+	}
+	s := startMeerkat(t, "mob-password", names...)
+	waitPort(t, s.http)
+	for _, tt := range []struct{ transport, url string }{
+		{"websocket", fmt.Sprintf("ws://127.0.0.1:%d/xmpp-websocket", s.http)},
+		{"bosh", fmt.Sprintf("http://127.0.0.1:%d/http-bind", s.http)},
+	} {
+		t.Run(tt.transport, func(t *testing.T) {
+			res := runMob(t, "chat", "--url", tt.url, "--users", strconv.Itoa(users), "--password", "mob-password",
+				"--mech", "SCRAM-SHA-256", "--rate", "100", "--duration", "1s", "--drain", "10s", "--timeout", "20s",
+				"--server-pid", strconv.Itoa(s.cmd.Process.Pid))
+			tr := res.Traffic
+			if res.Transport != tt.transport || res.Logins.OK != users || tr == nil || tr.Sent != 100 || tr.Received != 100 || res.Errors != 0 {
+				t.Fatalf("transport %s, logins %+v, traffic %+v, errors %v", res.Transport, res.Logins, tr, res.ErrorKinds)
+			}
+			if !ordered(tr.Latency) {
+				t.Fatalf("latency %+v", tr.Latency)
+			}
+		})
+	}
+}

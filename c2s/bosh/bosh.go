@@ -191,6 +191,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		req, resp = s.receive(b)
+
 	}
 	if req != nil {
 		select {

@@ -285,9 +285,12 @@ func (s *session) receive(b *body) (*request, []byte) {
 			// (XEP-0124 §12, overactivity).
 			return s.fail(errPolicy)
 		}
-		if b.empty && !b.restart && b.typ == "" && len(s.held) == 0 {
+		if s.hold == 0 && b.empty && !b.restart && b.typ == "" && len(s.held) == 0 {
 			// Two consecutive empty requests, the first answered with
-			// nothing, closer than 'polling' (XEP-0124 §12).
+			// nothing, closer than 'polling' (XEP-0124 §12). Only a polling
+			// session (hold=0) can spin so: with hold>=1 an empty request is
+			// held, and a client that sends its poll while another request
+			// was being answered is not polling too often.
 			if b.rid == s.lastEmptyRID+1 && s.lastEmptyAnsweredEmpty && time.Since(s.lastEmptyAt) < s.h.cfg.Polling {
 				return s.fail(errPolicy)
 			}
