@@ -31,7 +31,7 @@ type env struct {
 	tcp string // STARTTLS c2s address
 }
 
-func start(t *testing.T, cfg ws.Config) *env {
+func start(t testing.TB, cfg ws.Config) *env {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	store, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "m.db"), sqlite.Options{AutoMigrate: true})
@@ -71,12 +71,13 @@ func start(t *testing.T, cfg ws.Config) *env {
 
 // client is a bare RFC 7395 client: one element per message.
 type client struct {
-	t   *testing.T
+	t   testing.TB
 	c   *websocket.Conn
 	jid string
+	res string // resource to bind; "web" if empty
 }
 
-func dial(t *testing.T, url string, hdr http.Header) *client {
+func dial(t testing.TB, url string, hdr http.Header) *client {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
@@ -148,17 +149,20 @@ func (c *client) loginPlain(user string) {
 		c.t.Fatalf("want success, got %s", el)
 	}
 	c.open()
-	c.send("<iq xmlns='jabber:client' type='set' id='b1'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><resource>web</resource></bind></iq>")
+	if c.res == "" {
+		c.res = "web"
+	}
+	c.send("<iq xmlns='jabber:client' type='set' id='b1'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><resource>" + c.res + "</resource></bind></iq>")
 	r := c.expect(func(el *stream.Element) bool { return el.Local == "iq" })
 	if !r.Is(stream.NSClient, "iq") || r.Attr("type") != "result" {
 		c.t.Fatalf("bind: %s", r)
 	}
-	c.jid = user + "@localhost/web"
+	c.jid = user + "@localhost/" + c.res
 }
 
 func proxied() http.Header { return http.Header{"X-Forwarded-Proto": {"https"}} }
 
-func trustLoopback(t *testing.T) httpx.Proxies {
+func trustLoopback(t testing.TB) httpx.Proxies {
 	p, err := httpx.ParseProxies([]string{"127.0.0.1", "::1"})
 	if err != nil {
 		t.Fatal(err)

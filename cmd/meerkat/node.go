@@ -62,9 +62,10 @@ func startNode(ctx context.Context, cfg *config.Config, log *slog.Logger) (n *no
 		return nil, err
 	}
 	n = &node{cfg: cfg, log: log, reg: metrics.NewRegistry(version())}
+	started := n // the error returns below set n to nil
 	defer func() {
 		if err != nil {
-			n.stop(context.Background())
+			started.stop(context.Background())
 		}
 	}()
 	if err := os.MkdirAll(cfg.General.DataDir, 0o750); err != nil {

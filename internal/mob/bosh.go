@@ -68,7 +68,7 @@ func (b *BOSH) Name() string { return "bosh" }
 func (b *BOSH) Dial(ctx context.Context) (Conn, error) {
 	var r [8]byte
 	rand.Read(r[:])
-	c := &boshConn{t: b, in: make(chan boshItem, 256), done: make(chan struct{})}
+	c := &boshConn{t: b, in: make(chan boshItem, 256), done: make(chan struct{}), outSig: make(chan struct{}, 1)}
 	c.rid.Store(int64(binary.BigEndian.Uint64(r[:]) % (1 << 40)))
 	return c, nil
 }
@@ -88,6 +88,14 @@ type boshConn struct {
 	done     chan struct{}
 	once     sync.Once
 	polling  bool
+
+	// Write queues; one sender goroutine posts what is queued in one
+	// request at a time, as browser BOSH clients batch, so a Write never
+	// waits for a round trip and no more than 'requests' (2) are open.
+	outMu   sync.Mutex
+	out     []byte
+	outSig  chan struct{}
+	sending bool
 }
 
 const nsHTTPBind = "http://jabber.org/protocol/httpbind"
@@ -225,14 +233,49 @@ func (c *boshConn) StartTLS() error { return ErrNoStartTLS }
 // Encrypted implements Conn.
 func (c *boshConn) Encrypted() bool { return c.t.secure }
 
-// Write implements Conn: one request carrying b.
+// Write implements Conn: b joins the queue the sender posts.
 func (c *boshConn) Write(b []byte) error {
-	c.wmu.Lock()
-	defer c.wmu.Unlock()
-	ctx, cancel := context.WithTimeout(context.Background(), c.t.Wait+c.t.Timeout)
-	defer cancel()
-	_, err := c.post(ctx, "", b)
-	return err
+	c.outMu.Lock()
+	c.out = append(c.out, b...)
+	if !c.sending {
+		c.sending = true
+		go c.send()
+	}
+	c.outMu.Unlock()
+	select {
+	case c.outSig <- struct{}{}:
+	default:
+	}
+	return nil
+}
+
+// send posts queued elements, one request at a time, until the conn closes.
+func (c *boshConn) send() {
+	for {
+		select {
+		case <-c.outSig:
+		case <-c.done:
+			return
+		}
+		c.outMu.Lock()
+		payload := c.out
+		c.out = nil
+		c.outMu.Unlock()
+		if len(payload) == 0 {
+			continue
+		}
+		c.wmu.Lock()
+		ctx, cancel := context.WithTimeout(context.Background(), c.t.Wait+c.t.Timeout)
+		_, err := c.post(ctx, "", payload)
+		cancel()
+		c.wmu.Unlock()
+		if err != nil {
+			if !errors.Is(err, io.EOF) {
+				c.push(boshItem{err: err})
+			}
+			return
+		}
+	}
 }
 
 // Next implements Conn.
