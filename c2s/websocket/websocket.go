@@ -20,6 +20,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -43,8 +44,8 @@ type Config struct {
 	PingInterval time.Duration
 	// PingTimeout is how long a pong may take before the peer is dropped.
 	PingTimeout time.Duration
-	// Origins are the Origin host patterns (path.Match syntax, "*" for
-	// any) allowed besides the request's own host.
+	// Origins are the web origins ("https://chat.example.com", path.Match
+	// patterns, "*" for any) allowed besides the request's own host.
 	Origins []string
 	// Proxies are the reverse proxies whose forwarded headers are trusted.
 	Proxies httpx.Proxies
@@ -72,6 +73,16 @@ func New(t *c2s.Transport, cfg Config, log *slog.Logger) *Handler {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	// coder/websocket matches the Origin's host; the configuration names
+	// whole origins ("https://chat.example.com"), as CORS does.
+	hosts := make([]string, 0, len(cfg.Origins))
+	for _, o := range cfg.Origins {
+		if _, h, ok := strings.Cut(o, "://"); ok {
+			o = h
+		}
+		hosts = append(hosts, o)
+	}
+	cfg.Origins = hosts
 	return &Handler{t: t, cfg: cfg, log: log}
 }
 

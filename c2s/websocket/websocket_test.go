@@ -286,3 +286,27 @@ func TestPingFindsDeadPeer(t *testing.T) {
 		t.Fatalf("connection still open, got %s", el)
 	}
 }
+
+// TestOrigins: a page from another origin may connect only when its origin
+// is configured.
+func TestOrigins(t *testing.T) {
+	e := start(t, ws.Config{Origins: []string{"https://chat.example.com"}})
+	for _, tt := range []struct {
+		origin string
+		ok     bool
+	}{
+		{"https://chat.example.com", true},
+		{"https://evil.example", false},
+	} {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		c, _, err := websocket.Dial(ctx, e.url, &websocket.DialOptions{Subprotocols: []string{"xmpp"},
+			HTTPHeader: http.Header{"Origin": {tt.origin}}})
+		cancel()
+		if (err == nil) != tt.ok {
+			t.Errorf("origin %s: dial error %v, want ok=%v", tt.origin, err, tt.ok)
+		}
+		if c != nil {
+			c.CloseNow()
+		}
+	}
+}
