@@ -200,6 +200,12 @@ func TestChatAndReload(t *testing.T) {
 	if _, err := http.DefaultClient.Do(req); err == nil {
 		t.Fatal("the cut request was answered")
 	}
+	// A reload takes longer than net/http needs to notice the closed
+	// connection and the held request to be dropped. A message that races
+	// into a request whose client is already gone is answered into the void
+	// (the XEP's acks would recover it; strophe.js sends none): a known
+	// window, kept out of this test.
+	time.Sleep(300 * time.Millisecond)
 	tcp.Send("<message to='alice@localhost/web' type='chat' id='2'><body>while you reloaded</body></message>")
 	page2 := &client{t: t, url: e.url, sid: c.sid, rid: c.rid}
 	m = page2.await(func(el *stream.Element) bool { return el.Local == "message" })
