@@ -10,6 +10,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"net/http"
 	"strings"
 
 	"github.com/meerkat-xmpp/meerkat/auth/scram"
@@ -174,6 +175,7 @@ type ConnInfo struct {
 	// on the connection; tls-server-end-point needs it, as on the server
 	// side ConnectionState.PeerCertificates holds the client's.
 	ServerCert []byte
+	Cookies    []*http.Cookie // HTTP transports: cookies of the request that opened the session
 }
 
 func (ci ConnInfo) encrypted() bool { return ci.TLS != nil && ci.TLS.HandshakeComplete }

@@ -103,18 +103,7 @@ func (s *Server) Listen(ctx context.Context, cfg ListenerConfig) (net.Addr, erro
 	if cfg.Mode != ModePlain && s.tls == nil {
 		return nil, errors.New("c2s: TLS listener without a certificate")
 	}
-	if cfg.Limits.MaxStanzaBytes == 0 {
-		cfg.Limits = stream.DefaultLimits()
-	}
-	if cfg.HandshakeTimeout <= 0 {
-		cfg.HandshakeTimeout = 30 * time.Second
-	}
-	if cfg.MaxAuthFailures <= 0 {
-		cfg.MaxAuthFailures = 3
-	}
-	if cfg.OutboundQueueBytes <= 0 {
-		cfg.OutboundQueueBytes = 1 << 20
-	}
+	cfg.setDefaults()
 	var lc net.ListenConfig
 	ln, err := lc.Listen(ctx, "tcp", cfg.Address)
 	if err != nil {

@@ -441,10 +441,17 @@ func (s *session) domainJID() jid.JID {
 
 func (s *session) connInfo() auth.ConnInfo {
 	ci := auth.ConnInfo{Host: s.host}
-	if tc, ok := s.conn.(*tls.Conn); ok {
-		st := tc.ConnectionState()
+	switch c := s.conn.(type) {
+	case *tls.Conn:
+		st := c.ConnectionState()
 		ci.TLS = &st
 		ci.ServerCert = s.srv.certDER
+	case StreamConn:
+		ci.TLS, ci.Cookies = c.Security()
+		if ci.TLS != nil && ci.TLS.Version != 0 {
+			// TLS of the HTTP listener, which uses this server's certificate.
+			ci.ServerCert = s.srv.certDER
+		}
 	}
 	return ci
 }

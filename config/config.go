@@ -179,6 +179,34 @@ type HTTP struct {
 	Address string `toml:"address"`
 	// Enabled starts the HTTP listener. Key: enabled. Default: true.
 	Enabled bool `toml:"enabled"`
+	// TLS serves the HTTP listener over TLS (https, wss) with the [tls]
+	// certificate. Key: tls. Default: false (run it behind a
+	// TLS-terminating proxy, or on loopback).
+	TLS bool `toml:"tls"`
+	// TrustedProxies lists the reverse proxies (addresses or CIDR
+	// prefixes) whose X-Forwarded-Proto/Forwarded and X-Forwarded-For
+	// headers are believed: a request they mark https counts as TLS for
+	// SASL (PLAIN is offered, channel binding is not). Key:
+	// trusted_proxies. Default: [] (nobody).
+	TrustedProxies []string `toml:"trusted_proxies"`
+	// CORSOrigins lists the web origins (such as
+	// "https://chat.example.com", path.Match patterns, or "*") whose pages
+	// may use BOSH and WebSocket from another origin. Key: cors_origins.
+	// Default: [] (same origin only).
+	CORSOrigins []string `toml:"cors_origins"`
+	// DemoPage serves the demo chat page at "/". Key: demo_page. Default:
+	// false.
+	DemoPage bool `toml:"demo_page"`
+	// WebSocket is [listen.http.websocket]. Key: websocket.
+	WebSocket WebSocket `toml:"websocket"`
+	// BOSH is [listen.http.bosh]. Key: bosh.
+	BOSH BOSH `toml:"bosh"`
+}
+
+func defaultHTTP() HTTP {
+	h := HTTP{Address: ":5280", Enabled: true}
+	h.setWebDefaults()
+	return h
 }
 
 // The SASL mechanisms Meerkat supports, the values allowed in
@@ -351,7 +379,7 @@ func Default() *Config {
 		},
 		Listen: Listen{
 			C2S:  []C2S{starttls, direct},
-			HTTP: HTTP{Address: ":5280", Enabled: true},
+			HTTP: defaultHTTP(),
 		},
 		Auth: Auth{
 			Mechanisms:      Mechanisms(),

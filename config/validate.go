@@ -148,6 +148,7 @@ func (r *reporter) listen(l *Listen) {
 	} else if a, ok := r.address("listen.http.address", l.HTTP.Address); ok && l.HTTP.Enabled {
 		r.bind(bound, a)
 	}
+	r.web(&l.HTTP)
 }
 
 // address checks a host:port listener address.

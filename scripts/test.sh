@@ -2,7 +2,8 @@
 # Runs every Meerkat test, after installing what the tests need on a Debian
 # machine with Go: PostgreSQL binaries (for a throwaway cluster when no server
 # runs on 127.0.0.1:5432), python3-slixmpp (the interop client) and prosody
-# (a peer server that mob is tested against). Run as
+# (a peer server that mob is tested against), chromium, node and the npm
+# packages of test/web (WebSocket, BOSH and demo page tests). Run as
 # root or with sudo available. CI=true turns missing prerequisites into
 # failures instead of skips.
 set -euo pipefail
@@ -14,12 +15,22 @@ need_pkgs=()
 [ -x /usr/bin/python3 ] && /usr/bin/python3 -c 'import slixmpp' 2>/dev/null || need_pkgs+=(python3-slixmpp)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1 || need_pkgs+=(postgresql)
 command -v prosody >/dev/null 2>&1 || need_pkgs+=(prosody)
+# Browser tests (test/web): Debian's chromium, driven by playwright-core from npm.
+[ -x /usr/bin/chromium ] || need_pkgs+=(chromium)
+command -v node >/dev/null 2>&1 || need_pkgs+=(nodejs)
+command -v npm >/dev/null 2>&1 || need_pkgs+=(npm)
 if [ ${#need_pkgs[@]} -gt 0 ]; then
 	SUDO=""
 	[ "$(id -u)" -ne 0 ] && SUDO="sudo"
 	echo "== installing ${need_pkgs[*]}"
 	$SUDO apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need_pkgs[@]}" >/dev/null
+fi
+
+# npm packages of the web tests, pinned in test/web/package-lock.json.
+if [ ! -f test/web/node_modules/.package-lock.json ] || ! cmp -s test/web/package-lock.json test/web/node_modules/.package-lock.json.ci 2>/dev/null; then
+	echo "== npm ci (test/web)"
+	(cd test/web && npm ci --no-audit --no-fund --loglevel=error && cp package-lock.json node_modules/.package-lock.json.ci)
 fi
 
 echo "== go vet"

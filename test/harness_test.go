@@ -103,6 +103,13 @@ func startMeerkat(t *testing.T, password string, users ...string) *server {
 // (for example a [storage] section).
 func startMeerkatWith(t *testing.T, extra, password string, users ...string) *server {
 	t.Helper()
+	return startMeerkatHTTP(t, "", extra, password, users...)
+}
+
+// startMeerkatHTTP is startMeerkatWith with extra keys for [listen.http]
+// (such as demo_page = true).
+func startMeerkatHTTP(t *testing.T, httpKeys, extra, password string, users ...string) *server {
+	t.Helper()
 	s := &server{bin: meerkatBin(t), c2s: freePort(t), tls: freePort(t), http: freePort(t), log: new(syncBuffer)}
 	dir := t.TempDir()
 	s.config = filepath.Join(dir, "meerkat.toml")
@@ -120,10 +127,10 @@ mode = "direct"
 
 [listen.http]
 address = "127.0.0.1:%d"
-
+%s
 [log]
 level = "debug"
-`, filepath.Join(dir, "data"), s.c2s, s.tls, s.http) + extra
+`, filepath.Join(dir, "data"), s.c2s, s.tls, s.http, httpKeys) + extra
 	if err := os.WriteFile(s.config, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}

@@ -200,6 +200,15 @@ func TestMobAgainstProsody(t *testing.T) {
 			t.Fatalf("transport %s, logins %+v, traffic %+v, errors %v", res.Transport, res.Logins, tr, res.ErrorKinds)
 		}
 	})
+	t.Run("bosh chat", func(t *testing.T) {
+		// mob's BOSH transport against prosody's mod_bosh, a server nobody here wrote.
+		res := runMob(t, append([]string{"chat", "--url", fmt.Sprintf("http://127.0.0.1:%d/http-bind", p.http), "--users", "10",
+			"--rate", "100", "--duration", "1s", "--drain", "10s"}, common...)...)
+		tr := res.Traffic
+		if res.Transport != "bosh" || res.Logins.OK != 10 || tr == nil || tr.Sent != 100 || tr.Received != 100 || res.Errors != 0 {
+			t.Fatalf("transport %s, logins %+v, traffic %+v, errors %v", res.Transport, res.Logins, tr, res.ErrorKinds)
+		}
+	})
 	t.Run("register", func(t *testing.T) {
 		// XEP-0077 provisioning of new accounts, then a PLAIN login of them.
 		res := runMob(t, append([]string{"login", "--addr", fmt.Sprintf("127.0.0.1:%d", p.c2s), "--users", "3", "--first", "100",

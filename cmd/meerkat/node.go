@@ -63,7 +63,7 @@ func startNode(ctx context.Context, cfg *config.Config, log *slog.Logger) (n *no
 		return nil, err
 	}
 	n = &node{cfg: cfg, log: log, reg: metrics.NewRegistry(version())}
-	started := n // the returns below set n to nil before this runs
+	started := n // the error returns below set n to nil before this runs
 	defer func() {
 		if err != nil {
 			started.stop(context.Background())
@@ -135,15 +135,20 @@ func startNode(ctx context.Context, cfg *config.Config, log *slog.Logger) (n *no
 			ln.Close()
 			return nil, err
 		}
-		n.http = &http.Server{
-			Handler: api.NewHandler(api.Options{Gatherer: n.reg, API: apiH, Ready: func() error {
-				if !n.ready.Load() {
-					return errors.New("not ready")
-				}
-				return nil
-			}}),
-			ReadHeaderTimeout: 10 * time.Second,
+		handler, err := n.webHandler(ctx, api.NewHandler(api.Options{Gatherer: n.reg, API: apiH, Ready: func() error {
+			if !n.ready.Load() {
+				return errors.New("not ready")
+			}
+			return nil
+		}}))
+		if err != nil {
+			ln.Close()
+			return nil, err
 		}
+		if cfg.Listen.HTTP.TLS {
+			ln = tls.NewListener(ln, httpTLS(tlsCfg))
+		}
+		n.http = &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
 		go n.http.Serve(ln)
 		log.Info("http listening", "address", ln.Addr().String())
 	}

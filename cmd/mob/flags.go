@@ -29,7 +29,7 @@ type common struct {
 
 func (c *common) register(fs *flag.FlagSet, defRamp float64) {
 	fs.StringVar(&c.addr, "addr", "127.0.0.1:5222", "server c2s `host:port`")
-	fs.StringVar(&c.url, "url", "", "WebSocket `URL` (ws://host:port/xmpp-websocket): use RFC 7395 instead of TCP")
+	fs.StringVar(&c.url, "url", "", "WebSocket `URL` (ws://host:port/xmpp-websocket, RFC 7395) or BOSH URL (http://host:port/http-bind, XEP-0124/0206) instead of TCP")
 	fs.StringVar(&c.tlsMode, "tls", "starttls", "TCP TLS `mode`: starttls, direct or none")
 	fs.BoolVar(&c.tlsVerify, "tls-verify", false, "verify the server's certificate (off: any certificate is accepted)")
 	fs.StringVar(&c.tlsGroups, "tls-groups", "x25519", "TLS key exchange `groups`, comma-separated: x25519, p256, p384, x25519mlkem768, or default (Go's own choice, post-quantum hybrid first)")
@@ -83,15 +83,21 @@ func (c *common) config(lookup func(host string) error, progress, errLog io.Writ
 		cfg.ErrorLog = errLog
 	}
 	if c.url != "" {
-		ws, host, err := mob.NewWebSocket(c.url, tlsCfg, c.timeout, sources)
+		var tr mob.Transport
+		var host string
+		if strings.HasPrefix(c.url, "http://") || strings.HasPrefix(c.url, "https://") {
+			tr, host, err = mob.NewBOSH(c.url, tlsCfg, c.timeout, sources)
+		} else {
+			tr, host, err = mob.NewWebSocket(c.url, tlsCfg, c.timeout, sources)
+		}
 		if err != nil {
 			return nil, usageError{err}
 		}
 		if err := lookup(host); err != nil {
 			return nil, err
 		}
-		// TLS over WebSocket is the URL's (wss://): never STARTTLS.
-		cfg.Transport, cfg.Target, cfg.TLS = ws, c.url, mob.TLSNone
+		// TLS over WebSocket and BOSH is the URL's (wss://, https://): never STARTTLS.
+		cfg.Transport, cfg.Target, cfg.TLS = tr, c.url, mob.TLSNone
 		if err := cfg.Validate(); err != nil {
 			return nil, usageError{err}
 		}

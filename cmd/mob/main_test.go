@@ -31,7 +31,7 @@ func TestUsage(t *testing.T) {
 		{[]string{"chat", "--mech", "DIGEST-MD5"}, 2, "--mech"},
 		{[]string{"login", "--users", "1", "extra"}, 2, "unexpected argument"},
 		{[]string{"login", "--provision", "magic"}, 2, "--provision"},
-		{[]string{"chat", "--url", "http://127.0.0.1/x"}, 2, "--url"},
+		{[]string{"chat", "--url", "ftp://127.0.0.1/x"}, 2, "--url"},
 	} {
 		code, _, stderr := runMob(tc.args...)
 		if code != tc.code || !strings.Contains(stderr, tc.want) {
@@ -45,6 +45,7 @@ func TestRefusesRemoteTargets(t *testing.T) {
 		{"login", "--addr", "192.0.2.1:5222"},
 		{"chat", "--addr", "[2001:db8::1]:5222"},
 		{"idle", "--url", "ws://192.0.2.1:5280/xmpp-websocket"},
+		{"idle", "--url", "http://192.0.2.1:5280/http-bind"},
 	} {
 		code, stdout, stderr := runMob(args...)
 		if code != 1 || !strings.Contains(stderr, "not on loopback") || stdout != "" {

@@ -39,13 +39,13 @@ func ParseTLSMode(s string) (TLSMode, error) {
 //     TLS or none.
 //   - WebSocket (RFC 7395): one element per message, <open/> and <close/>
 //     instead of the stream header; TLS is the URL's (wss).
-//   - BOSH (XEP-0124, XEP-0206) would be a third Transport: its Conn would
-//     hold the HTTP session, turn Write into a request body and Next into
-//     the elements of long-poll responses. It is not written yet.
+//   - BOSH (XEP-0124, XEP-0206): the Conn holds the HTTP session, turns
+//     Write into a request body and Next into the elements of long-poll
+//     responses (bosh.go).
 type Transport interface {
 	// Dial connects; TLS that starts at connect is done here.
 	Dial(ctx context.Context) (Conn, error)
-	// Name names the transport in reports: "tcp" or "websocket".
+	// Name names the transport in reports: "tcp", "websocket" or "bosh".
 	Name() string
 }
 

@@ -19,7 +19,7 @@ https_ports = {}
 s2s_ports = {}
 
 modules_enabled = {
-	"roster"; "saslauth"; "tls"; "disco"; "ping"; "register"; "websocket";
+	"roster"; "saslauth"; "tls"; "disco"; "ping"; "register"; "websocket"; "bosh";
 }
 modules_disabled = { "s2s"; "admin_shell"; "offline"; "c2s_limits"; "limits" }
 
@@ -30,6 +30,7 @@ allow_registration = true
 min_seconds_between_registrations = 0
 registration_throttle_max = 100000
 consider_websocket_secure = true
+consider_bosh_secure = true
 cross_domain_websocket = true
 
 certificates = "{{DIR}}"

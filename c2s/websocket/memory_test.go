@@ -1,0 +1,55 @@
+package websocket_test
+
+import (
+	"fmt"
+	"os"
+	"runtime"
+	"runtime/pprof"
+	"testing"
+
+	ws "github.com/meerkat-xmpp/meerkat/c2s/websocket"
+)
+
+// BenchmarkIdleSessions measures the memory of idle, bound WebSocket
+// sessions: heap and goroutine stacks per session, server and test clients
+// together (both sides live in this process; the client side of
+// coder/websocket costs about what its server side does). Run with
+// WS_HEAPPROFILE set to write a heap profile of the live sessions, and look
+// at the frames under (*Handler).ServeHTTP for the server's share:
+//
+//	WS_HEAPPROFILE=/tmp/heap.out go test -run '^$' -bench IdleSessions -benchtime 1x -memprofilerate 512 ./c2s/websocket/
+//	go tool pprof -sample_index=inuse_space -top /tmp/heap.out
+func BenchmarkIdleSessions(b *testing.B) {
+	const n = 500
+	b.ReportAllocs()
+	for range b.N {
+		e := start(b, ws.Config{Proxies: trustLoopback(b)})
+		runtime.GC()
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		clients := make([]*client, n)
+		for i := range clients {
+			c := dial(b, e.url, proxied())
+			c.res = fmt.Sprintf("r%d", i)
+			c.loginPlain("alice")
+			clients[i] = c
+		}
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		per := float64(after.HeapInuse+after.StackInuse-before.HeapInuse-before.StackInuse) / n / 1024
+		b.ReportMetric(per, "KiB/session(both-sides)")
+		if path := os.Getenv("WS_HEAPPROFILE"); path != "" {
+			// A heap profile while the sessions are alive (-memprofile is
+			// written after cleanup, when they are gone).
+			f, err := os.Create(path)
+			if err != nil {
+				b.Fatal(err)
+			}
+			pprof.WriteHeapProfile(f)
+			f.Close()
+		}
+		for _, c := range clients {
+			c.c.CloseNow()
+		}
+	}
+}
