@@ -1,0 +1,56 @@
+package wordpress
+
+import (
+	"testing"
+)
+
+// BenchmarkCookieVerify is the CPU part of a cookie login: parse, two
+// HMACs (MD5 then SHA-256, or MD5 twice) and, for the modern form, the
+// session_tokens parse. The database round trips come on top.
+func BenchmarkCookieVerify(b *testing.B) {
+	f := loadFixtures(b)
+	s := f.secrets()
+	for _, legacy := range []bool{false, true} {
+		name := "modern"
+		if legacy {
+			name = "legacy"
+		}
+		b.Run(name, func(b *testing.B) {
+			for _, fc := range f.Cookies {
+				if fc.Legacy != legacy || fc.ValidFor == "" {
+					continue
+				}
+				login, pass := f.user(fc.UserID)
+				meta := f.sessionTokens(fc.UserID)
+				b.ReportAllocs()
+				for b.Loop() {
+					c, err := ParseCookie(fc.Value)
+					if err != nil || !s.Verify(c, login, pass, testNow) {
+						b.Fatal("does not verify")
+					}
+					if !c.Legacy() && !SessionValid(meta, c.Token, testNow) {
+						b.Fatal("no session")
+					}
+				}
+				return
+			}
+			b.Fatal("no fixture")
+		})
+	}
+}
+
+// BenchmarkPhpass is a WordPress 2.5-6.7 password check: 8193 MD5s.
+func BenchmarkPhpass(b *testing.B) {
+	f := loadFixtures(b)
+	for _, u := range f.Users {
+		if u.Kind == "phpass" {
+			b.ReportAllocs()
+			for b.Loop() {
+				if !CheckPassword(u.Password, u.UserPass) {
+					b.Fatal("no match")
+				}
+			}
+			return
+		}
+	}
+}
