@@ -1,6 +1,7 @@
 package wordpress
 
 import (
+	"github.com/meerkat-xmpp/meerkat/auth/wordpress/wptest"
 	"testing"
 )
 
@@ -8,8 +9,8 @@ import (
 // HMACs (MD5 then SHA-256, or MD5 twice) and, for the modern form, the
 // session_tokens parse. The database round trips come on top.
 func BenchmarkCookieVerify(b *testing.B) {
-	f := loadFixtures(b)
-	s := f.secrets()
+	f := wptest.Load(b)
+	s := Secrets{LoggedInKey: f.LoggedInKey, LoggedInSalt: f.LoggedInSalt}
 	for _, legacy := range []bool{false, true} {
 		name := "modern"
 		if legacy {
@@ -20,15 +21,16 @@ func BenchmarkCookieVerify(b *testing.B) {
 				if fc.Legacy != legacy || fc.ValidFor == "" {
 					continue
 				}
-				login, pass := f.user(fc.UserID)
-				meta := f.sessionTokens(fc.UserID)
+				u := f.User(fc.UserID)
+				login, pass := u.Login, u.UserPass
+				meta := f.SessionTokens(fc.UserID)
 				b.ReportAllocs()
 				for b.Loop() {
 					c, err := ParseCookie(fc.Value)
-					if err != nil || !s.Verify(c, login, pass, testNow) {
+					if err != nil || !s.Verify(c, login, pass, wptest.Now) {
 						b.Fatal("does not verify")
 					}
-					if !c.Legacy() && !SessionValid(meta, c.Token, testNow) {
+					if !c.Legacy() && !SessionValid(meta, c.Token, wptest.Now) {
 						b.Fatal("no session")
 					}
 				}
@@ -41,7 +43,7 @@ func BenchmarkCookieVerify(b *testing.B) {
 
 // BenchmarkPhpass is a WordPress 2.5-6.7 password check: 8193 MD5s.
 func BenchmarkPhpass(b *testing.B) {
-	f := loadFixtures(b)
+	f := wptest.Load(b)
 	for _, u := range f.Users {
 		if u.Kind == "phpass" {
 			b.ReportAllocs()

@@ -1,13 +1,14 @@
 package wordpress
 
 import (
+	"github.com/meerkat-xmpp/meerkat/auth/wordpress/wptest"
 	"strings"
 	"testing"
 	"time"
 )
 
 func FuzzParseCookie(f *testing.F) {
-	for _, fc := range loadFixtures(f).Cookies {
+	for _, fc := range wptest.Load(f).Cookies {
 		f.Add(fc.Value)
 	}
 	f.Add("a|1|b|c")
@@ -30,7 +31,7 @@ func FuzzParseCookie(f *testing.F) {
 }
 
 func FuzzCheckPassword(f *testing.F) {
-	for _, u := range loadFixtures(f).Users {
+	for _, u := range wptest.Load(f).Users {
 		if u.Kind == "phpass" {
 			f.Add(u.Password, u.UserPass)
 		}
@@ -55,7 +56,7 @@ func FuzzCheckPassword(f *testing.F) {
 }
 
 func FuzzUnserialize(f *testing.F) {
-	for _, m := range loadFixtures(f).UserMeta {
+	for _, m := range wptest.Load(f).UserMeta {
 		f.Add([]byte(m.MetaValue))
 	}
 	f.Add([]byte(`a:1:{i:0;d:1e5;}`))

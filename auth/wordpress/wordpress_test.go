@@ -1,15 +1,14 @@
 package wordpress
 
 import (
+	"github.com/meerkat-xmpp/meerkat/auth/wordpress/wptest"
 	"strings"
 	"testing"
 	"time"
 )
 
-var testNow = time.Unix(1800000000, 0) // 2027-01-15: after "expired", before "valid"
-
 func TestCheckPasswordFixtures(t *testing.T) {
-	f := loadFixtures(t)
+	f := wptest.Load(t)
 	kinds := map[string]bool{}
 	for _, u := range f.Users {
 		kinds[u.Kind] = true
@@ -58,8 +57,8 @@ func TestCheckPasswordOthers(t *testing.T) {
 }
 
 func TestCookieFixtures(t *testing.T) {
-	f := loadFixtures(t)
-	s := f.secrets()
+	f := wptest.Load(t)
+	s := Secrets{LoggedInKey: f.LoggedInKey, LoggedInSalt: f.LoggedInSalt}
 	seen := map[bool]bool{}
 	for _, fc := range f.Cookies {
 		t.Run(fc.Name+"/"+fc.Value[:strings.IndexByte(fc.Value, '|')], func(t *testing.T) {
@@ -70,10 +69,11 @@ func TestCookieFixtures(t *testing.T) {
 			if c.Legacy() != fc.Legacy || c.Expiration != fc.Expiration {
 				t.Fatalf("parsed %+v, want legacy %v expiration %d", c, fc.Legacy, fc.Expiration)
 			}
-			login, pass := f.user(fc.UserID)
-			ok := s.Verify(c, login, pass, testNow)
+			u := f.User(fc.UserID)
+			login, pass := u.Login, u.UserPass
+			ok := s.Verify(c, login, pass, wptest.Now)
 			if ok && !c.Legacy() {
-				ok = SessionValid(f.sessionTokens(fc.UserID), c.Token, testNow)
+				ok = SessionValid(f.SessionTokens(fc.UserID), c.Token, wptest.Now)
 			}
 			if want := fc.ValidFor != ""; ok != want {
 				t.Fatalf("valid = %v, want %v", ok, want)
@@ -82,7 +82,7 @@ func TestCookieFixtures(t *testing.T) {
 				seen[c.Legacy()] = true
 				// Another user's login and password hash never verify it.
 				for _, u := range f.Users {
-					if u.ID != fc.UserID && s.Verify(c, u.Login, u.UserPass, testNow) {
+					if u.ID != fc.UserID && s.Verify(c, u.Login, u.UserPass, wptest.Now) {
 						t.Errorf("verifies as %s", u.Login)
 					}
 				}
@@ -90,14 +90,14 @@ func TestCookieFixtures(t *testing.T) {
 				// expiration breaks it; so do wrong secrets and a changed
 				// password hash.
 				for _, bad := range tamper(fc.Value) {
-					if c2, err := ParseCookie(bad); err == nil && s.Verify(c2, login, pass, testNow) {
+					if c2, err := ParseCookie(bad); err == nil && s.Verify(c2, login, pass, wptest.Now) {
 						t.Errorf("tampered cookie %q verifies", bad)
 					}
 				}
-				if (Secrets{LoggedInKey: s.LoggedInKey, LoggedInSalt: s.LoggedInSalt + "x"}).Verify(c, login, pass, testNow) {
+				if (Secrets{LoggedInKey: s.LoggedInKey, LoggedInSalt: s.LoggedInSalt + "x"}).Verify(c, login, pass, wptest.Now) {
 					t.Error("verifies with another salt")
 				}
-				if s.Verify(c, login, pass[:8]+"XXXX"+pass[12:], testNow) {
+				if s.Verify(c, login, pass[:8]+"XXXX"+pass[12:], wptest.Now) {
 					t.Error("verifies after the password changed")
 				}
 				if s.Verify(c, login, pass, time.Unix(fc.Expiration+1, 0)) {
@@ -186,7 +186,7 @@ func TestUnserialize(t *testing.T) {
 			t.Errorf("Unserialize(%q) err = %v, want ok %v", tc.in, err, tc.ok)
 		}
 	}
-	f := loadFixtures(t)
+	f := wptest.Load(t)
 	if len(f.UserMeta) == 0 {
 		t.Fatal("no usermeta in the fixtures")
 	}
