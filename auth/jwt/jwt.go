@@ -129,4 +129,3 @@ func (b *Backend) CheckPassword(_ context.Context, ci auth.ConnInfo, authcid, se
 	}
 	return authcid, nil
 }
-

@@ -22,8 +22,8 @@ func openBackend(t *testing.T, prefix string, mod func(*wordpress.Config)) (*wor
 	f := wptest.Seed(t, dsn, prefix)
 	cfg := wordpress.Config{
 		DSN: dsn, TablePrefix: prefix,
-		Secrets:   wordpress.Secrets{LoggedInKey: f.LoggedInKey, LoggedInSalt: f.LoggedInSalt},
-		Cookies:   true, Passwords: true, HTTPCookies: true,
+		Secrets: wordpress.Secrets{LoggedInKey: f.LoggedInKey, LoggedInSalt: f.LoggedInSalt},
+		Cookies: true, Passwords: true, HTTPCookies: true,
 		Now: func() time.Time { return wptest.Now },
 	}
 	if mod != nil {
