@@ -335,6 +335,7 @@ func (s *session) cleanup() {
 	if s.state == stateEstablished {
 		s.srv.metrics.sessions.WithLabelValues(s.lis.transport).Dec()
 	}
+	s.endAnonymous()
 	s.srv.forget(s)
 	s.logAt(slog.LevelDebug, "session closed")
 }
@@ -385,7 +386,7 @@ func (s *session) domainJID() jid.JID {
 }
 
 func (s *session) connInfo() auth.ConnInfo {
-	ci := auth.ConnInfo{Host: s.host}
+	ci := auth.ConnInfo{Host: s.host, RemoteIP: remoteIP(s.raw.RemoteAddr())}
 	if tc, ok := s.conn.(*tls.Conn); ok {
 		st := tc.ConnectionState()
 		ci.TLS = &st
