@@ -1,0 +1,37 @@
+package config
+
+import (
+	"os"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// TestAuthDocExamples parses every TOML example of docs/auth.md as a
+// config file, so the examples operators copy are valid. Examples without
+// a [general] table get one listing the hosts their [auth.hosts] tables
+// name.
+func TestAuthDocExamples(t *testing.T) {
+	doc, err := os.ReadFile("../docs/auth.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	blocks := regexp.MustCompile("(?s)```toml\n(.*?)```").FindAllStringSubmatch(string(doc), -1)
+	if len(blocks) < 5 {
+		t.Fatalf("only %d TOML examples in docs/auth.md", len(blocks))
+	}
+	hostRE := regexp.MustCompile(`\[auth\.hosts\."([^"]+)"\]`)
+	for i, b := range blocks {
+		src := b[1]
+		if !strings.Contains(src, "[general]") {
+			hosts := []string{`"localhost"`}
+			for _, m := range hostRE.FindAllStringSubmatch(src, -1) {
+				hosts = append(hosts, `"`+m[1]+`"`)
+			}
+			src = "[general]\nhosts = [" + strings.Join(hosts, ", ") + "]\n" + src
+		}
+		if _, err := Parse("docs/auth.md", []byte(src)); err != nil {
+			t.Errorf("example %d:\n%s\n%v", i+1, b[1], err)
+		}
+	}
+}
