@@ -35,3 +35,21 @@ func TestAuthDocExamples(t *testing.T) {
 		}
 	}
 }
+
+func TestBackendsFor(t *testing.T) {
+	c, err := Parse("meerkat.toml", []byte(`[general]
+hosts = ["a.example", "chat.example"]
+[auth]
+backends = ["internal"]
+[auth.hosts."Chat.Example"]
+backends = ["anonymous", "internal"]
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for host, want := range map[string]string{"a.example": "internal", "chat.example": "anonymous,internal"} {
+		if got := strings.Join(c.Auth.BackendsFor(host), ","); got != want {
+			t.Errorf("BackendsFor(%s) = %s, want %s", host, got, want)
+		}
+	}
+}

@@ -247,10 +247,16 @@ type AuthHost struct {
 	Backends []string `toml:"backends"`
 }
 
-// BackendsFor returns the backends of host.
+// BackendsFor returns the backends of host; [auth.hosts] keys match
+// without regard to case, as domain names do.
 func (a *Auth) BackendsFor(host string) []string {
 	if h, ok := a.Hosts[host]; ok {
 		return h.Backends
+	}
+	for name, h := range a.Hosts {
+		if strings.EqualFold(name, host) {
+			return h.Backends
+		}
 	}
 	return a.Backends
 }

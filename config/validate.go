@@ -174,7 +174,7 @@ func (r *reporter) auth(a *Auth, hosts []string) {
 	r.backends("auth.backends", a.Backends, used)
 	for _, host := range slices.Sorted(maps.Keys(a.Hosts)) {
 		key := joinKey("auth.hosts", host)
-		if !slices.Contains(hosts, host) {
+		if !slices.Contains(hosts, strings.ToLower(host)) {
 			r.fail(key, "%q is not one of general.hosts", host)
 		}
 		r.backends(key+".backends", a.Hosts[host].Backends, used)
