@@ -22,14 +22,14 @@ func buildAuth(cfg *config.Config, store storage.Store, secret []byte, log *slog
 	a := &cfg.Auth
 	built := map[string]auth.Backend{config.BackendInternal: auth.Internal{Source: store}}
 	var closers []func()
-	release = func() {
+	closeAll := func() {
 		for _, c := range closers {
 			c()
 		}
 	}
 	defer func() {
 		if err != nil {
-			release()
+			closeAll()
 		}
 	}()
 	backend := func(name string) (auth.Backend, error) {
@@ -120,5 +120,5 @@ func buildAuth(cfg *config.Config, store storage.Store, secret []byte, log *slog
 		Accounts:          store,
 		Logger:            log,
 	}, store)
-	return srv, release, nil
+	return srv, closeAll, nil
 }
