@@ -123,12 +123,15 @@ func (s *session) endAnonymous() {
 // remoteIP is the address a connection comes from, for the failed-login
 // limits; the zero Addr for non-IP connections.
 func remoteIP(a net.Addr) netip.Addr {
-	if ap, err := netip.ParseAddrPort(a.String()); err == nil {
-		return ap.Addr().Unmap()
-	}
 	if ta, ok := a.(*net.TCPAddr); ok {
 		ip, _ := netip.AddrFromSlice(ta.IP)
 		return ip.Unmap()
+	}
+	if a == nil {
+		return netip.Addr{}
+	}
+	if ap, err := netip.ParseAddrPort(a.String()); err == nil {
+		return ap.Addr().Unmap()
 	}
 	return netip.Addr{}
 }

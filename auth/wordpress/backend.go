@@ -79,10 +79,9 @@ func (c Config) Validate() error {
 // Backend is an auth.PasswordChecker and auth.ExternalChecker over a
 // WordPress database. It is safe for concurrent use.
 type Backend struct {
-	cfg     Config
-	db      *sql.DB
-	qUser   string
-	qTokens string
+	cfg   Config
+	db    *sql.DB
+	qUser string
 
 	mu    sync.Mutex
 	cache map[[sha256.Size]byte]time.Time
@@ -119,6 +118,10 @@ func Open(cfg Config) (*Backend, error) {
 	if dsn.Timeout == 0 {
 		dsn.Timeout = cfg.QueryTimeout
 	}
+	// One round trip per query instead of prepare, execute and close: the
+	// driver escapes the two parameters itself (safe with utf8mb4, the
+	// charset WordPress uses).
+	dsn.InterpolateParams = true
 	db, err := sql.Open("mysql", dsn.FormatDSN())
 	if err != nil {
 		return nil, fmt.Errorf("wordpress: %w", err)
@@ -129,9 +132,10 @@ func Open(cfg Config) (*Backend, error) {
 	p := cfg.TablePrefix
 	return &Backend{
 		cfg: cfg, db: db,
-		qUser:   "SELECT ID, user_login, user_pass FROM " + p + "users WHERE user_login = ?",
-		qTokens: "SELECT meta_value FROM " + p + "usermeta WHERE user_id = ? AND meta_key = 'session_tokens' ORDER BY umeta_id DESC LIMIT 1",
-		cache:   make(map[[sha256.Size]byte]time.Time),
+		// One round trip: the user and, for modern cookies, its sessions.
+		qUser: "SELECT u.ID, u.user_login, u.user_pass, m.meta_value FROM " + p + "users u LEFT JOIN " + p +
+			"usermeta m ON m.user_id = u.ID AND m.meta_key = 'session_tokens' WHERE u.user_login = ? ORDER BY m.umeta_id DESC LIMIT 1",
+		cache: make(map[[sha256.Size]byte]time.Time),
 	}, nil
 }
 
@@ -142,9 +146,10 @@ func (b *Backend) Close() error { return b.db.Close() }
 func (b *Backend) Name() string { return "wordpress" }
 
 type wpUser struct {
-	id    uint64
-	login string
-	pass  string
+	id       uint64
+	login    string
+	pass     string
+	sessions []byte // the session_tokens meta value; nil when none
 }
 
 // user loads the row of login; auth.ErrUnknownUser when there is none.
@@ -152,38 +157,21 @@ func (b *Backend) user(ctx context.Context, login string) (wpUser, error) {
 	ctx, cancel := context.WithTimeout(ctx, b.cfg.QueryTimeout)
 	defer cancel()
 	var u wpUser
-	err := b.db.QueryRowContext(ctx, b.qUser, login).Scan(&u.id, &u.login, &u.pass)
+	err := b.db.QueryRowContext(ctx, b.qUser, login).Scan(&u.id, &u.login, &u.pass, &u.sessions)
 	if errors.Is(err, sql.ErrNoRows) {
 		return u, auth.ErrUnknownUser
 	}
 	return u, err
 }
 
-// sessionValid checks a modern cookie's token against session_tokens.
-func (b *Backend) sessionValid(ctx context.Context, u wpUser, token string) (bool, error) {
-	ctx, cancel := context.WithTimeout(ctx, b.cfg.QueryTimeout)
-	defer cancel()
-	var meta []byte
-	err := b.db.QueryRowContext(ctx, b.qTokens, u.id).Scan(&meta)
-	if errors.Is(err, sql.ErrNoRows) {
-		return false, nil
-	}
-	if err != nil {
-		return false, err
-	}
-	return SessionValid(meta, token, b.cfg.Now()), nil
-}
-
 // checkCookie verifies a cookie for the user u: signature, expiry, login
-// and, in the modern form, the session token.
-func (b *Backend) checkCookie(ctx context.Context, c Cookie, u wpUser) (bool, error) {
-	if !b.cfg.Secrets.Verify(c, u.login, u.pass, b.cfg.Now()) {
-		return false, nil
+// and, in the modern form, the session token against u's session_tokens.
+func (b *Backend) checkCookie(c Cookie, u wpUser) bool {
+	now := b.cfg.Now()
+	if !b.cfg.Secrets.Verify(c, u.login, u.pass, now) {
+		return false
 	}
-	if c.Legacy() {
-		return true, nil
-	}
-	return b.sessionValid(ctx, u, c.Token)
+	return c.Legacy() || SessionValid(u.sessions, c.Token, now)
 }
 
 // CheckPassword accepts, for the account whose localpart is authcid, a
@@ -197,11 +185,7 @@ func (b *Backend) CheckPassword(ctx context.Context, _ auth.ConnInfo, authcid, s
 	}
 	if b.cfg.Cookies {
 		if c, err := ParseCookie(unescapeCookie(secret)); err == nil {
-			ok, err := b.checkCookie(ctx, c, u)
-			if err != nil {
-				return "", err
-			}
-			if ok {
+			if b.checkCookie(c, u) {
 				return EscapeLocalpart(u.login), nil
 			}
 		}
@@ -278,11 +262,7 @@ func (b *Backend) CheckExternal(ctx context.Context, ci auth.ConnInfo, authzid s
 		if err != nil {
 			return "", err
 		}
-		ok, err := b.checkCookie(ctx, c, u)
-		if err != nil {
-			return "", err
-		}
-		if ok {
+		if b.checkCookie(c, u) {
 			return EscapeLocalpart(u.login), nil
 		}
 	}

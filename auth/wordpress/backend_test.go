@@ -179,3 +179,31 @@ func TestConfigValidate(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkBackendCookie is a whole cookie login against MariaDB: the
+// wp_users query, the HMACs and, for the modern form, the session_tokens
+// query.
+func BenchmarkBackendCookie(b *testing.B) {
+	dsn := testmysql.DSN(b)
+	f := wptest.Seed(b, dsn, "wp_")
+	be, err := wordpress.Open(wordpress.Config{DSN: dsn, Cookies: true,
+		Secrets: wordpress.Secrets{LoggedInKey: f.LoggedInKey, LoggedInSalt: f.LoggedInSalt},
+		Now:     func() time.Time { return wptest.Now }})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer be.Close()
+	for _, c := range f.Cookies {
+		if c.ValidFor == "" || c.UserID != 1 {
+			continue
+		}
+		b.Run(c.Name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := be.CheckPassword(context.Background(), auth.ConnInfo{}, "alice", c.Value); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
