@@ -21,6 +21,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/go-sql-driver/mysql"
 
@@ -179,7 +180,11 @@ func (b *Backend) checkCookie(c Cookie, u wpUser) bool {
 // Config.Passwords). A secret that parses as a cookie and fails is still
 // tried as a password, since a password may look like anything.
 func (b *Backend) CheckPassword(ctx context.Context, _ auth.ConnInfo, authcid, secret string) (string, error) {
-	u, err := b.user(ctx, UnescapeLocalpart(authcid))
+	login := UnescapeLocalpart(authcid)
+	if !validLogin(login) {
+		return "", auth.ErrUnknownUser
+	}
+	u, err := b.user(ctx, login)
 	if err != nil {
 		return "", err
 	}
@@ -252,7 +257,7 @@ func (b *Backend) CheckExternal(ctx context.Context, ci auth.ConnInfo, authzid s
 			continue
 		}
 		c, err := ParseCookie(unescapeCookie(hc.Value))
-		if err != nil {
+		if err != nil || !validLogin(c.Login) {
 			continue
 		}
 		u, err := b.user(ctx, c.Login)
@@ -279,4 +284,15 @@ func unescapeCookie(v string) string {
 		return u
 	}
 	return v
+}
+
+// maxLogin is the width of wp_users.user_login, in characters.
+const maxLogin = 60
+
+// validLogin reports whether login could be a user_login at all, so that
+// junk from a client never reaches the database as a query error (which
+// would be a server fault, temporary-auth-failure).
+func validLogin(login string) bool {
+	return login != "" && utf8.ValidString(login) && utf8.RuneCountInString(login) <= maxLogin &&
+		!strings.ContainsRune(login, 0)
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
 
@@ -205,5 +206,21 @@ func BenchmarkBackendCookie(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// TestBackendJunkLogins: logins that cannot exist fail as unknown users,
+// never as database errors.
+func TestBackendJunkLogins(t *testing.T) {
+	b, _ := openBackend(t, "wp_", nil)
+	ctx := context.Background()
+	for _, login := range []string{strings.Repeat("x", 61), "bad\xffutf8", "nul\x00byte"} {
+		if _, err := b.CheckPassword(ctx, auth.ConnInfo{}, login, "x"); !errors.Is(err, auth.ErrUnknownUser) {
+			t.Errorf("%q: %v", login, err)
+		}
+	}
+	ci := auth.ConnInfo{Cookies: []*http.Cookie{{Name: wordpress.CookiePrefix + "x", Value: "bad\xff|2000000000|" + strings.Repeat("a", 32)}}}
+	if _, err := b.CheckExternal(ctx, ci, ""); !errors.Is(err, auth.ErrBadCredentials) {
+		t.Errorf("junk cookie login: %v", err)
 	}
 }
