@@ -122,6 +122,7 @@ type hostAuth struct {
 	keys      CredentialSource // nil: no SCRAM
 	checkers  []PasswordChecker
 	external  []ExternalChecker
+	tokens    []TokenChecker
 	anonymous bool
 }
 
@@ -136,6 +137,9 @@ func newHostAuth(hc HostConfig) *hostAuth {
 		}
 		if e, ok := b.(ExternalChecker); ok {
 			h.external = append(h.external, e)
+		}
+		if t, ok := b.(TokenChecker); ok {
+			h.tokens = append(h.tokens, t)
 		}
 	}
 	return h

@@ -220,11 +220,14 @@ func (ci ConnInfo) encrypted() bool { return ci.TLS != nil && ci.TLS.HandshakeCo
 func (s *Server) Mechanisms(ci ConnInfo) []string {
 	h := s.host(ci.Host)
 	canBind := h.keys != nil && s.canBind(ci)
-	out := make([]string, 0, len(mechanisms)+2)
+	out := make([]string, 0, len(mechanisms)+3)
 	for i, m := range s.offerable(h, ci, canBind) {
 		if m {
 			out = append(out, mechanisms[i].name)
 		}
+	}
+	if len(h.tokens) > 0 && ci.encrypted() {
+		out = append(out, OAuthBearer)
 	}
 	if h.hasExternal(ci) {
 		out = append(out, External)
@@ -314,6 +317,14 @@ func (s *Server) Start(mech string, ci ConnInfo) (Exchange, error) {
 			return nil, fail(InvalidMechanism, "")
 		}
 		return &externalExchange{s: s, h: h, ci: ci}, nil
+	case OAuthBearer:
+		if len(h.tokens) == 0 {
+			return nil, fail(InvalidMechanism, "")
+		}
+		if !ci.encrypted() {
+			return nil, fail(EncryptionRequired, "OAUTHBEARER requires TLS")
+		}
+		return &oauthBearerExchange{s: s, h: h, ci: ci}, nil
 	}
 	i := lookupMechanism(mech)
 	if i < 0 || !s.allowed[i] {

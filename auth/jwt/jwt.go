@@ -55,7 +55,10 @@ type Backend struct {
 	parser *gojwt.Parser
 }
 
-var _ auth.PasswordChecker = (*Backend)(nil)
+var (
+	_ auth.PasswordChecker = (*Backend)(nil)
+	_ auth.TokenChecker    = (*Backend)(nil)
+)
 
 // New checks cfg and parses its key.
 func New(cfg Config) (*Backend, error) {
@@ -107,6 +110,24 @@ const maxToken = 8 << 10
 // authcid@host). Every failure is auth.ErrBadCredentials: the client is not
 // told which check failed.
 func (b *Backend) CheckPassword(_ context.Context, ci auth.ConnInfo, authcid, secret string) (string, error) {
+	user, err := b.verify(ci, secret)
+	if err != nil {
+		return "", err
+	}
+	if !strings.EqualFold(user, authcid) {
+		return "", fmt.Errorf("%w: token for another user", auth.ErrBadCredentials)
+	}
+	return authcid, nil
+}
+
+// CheckToken verifies a JWT sent with OAUTHBEARER and returns the
+// localpart its user claim names.
+func (b *Backend) CheckToken(_ context.Context, ci auth.ConnInfo, token string) (string, error) {
+	return b.verify(ci, token)
+}
+
+// verify checks the token and returns the localpart of its user claim.
+func (b *Backend) verify(ci auth.ConnInfo, secret string) (string, error) {
 	if len(secret) > maxToken || strings.Count(secret, ".") != 2 {
 		return "", auth.ErrBadCredentials
 	}
@@ -124,8 +145,8 @@ func (b *Backend) CheckPassword(_ context.Context, ci auth.ConnInfo, authcid, se
 		}
 		user = local
 	}
-	if user == "" || !strings.EqualFold(user, authcid) {
-		return "", fmt.Errorf("%w: token for another user", auth.ErrBadCredentials)
+	if user == "" {
+		return "", fmt.Errorf("%w: empty user claim", auth.ErrBadCredentials)
 	}
-	return authcid, nil
+	return user, nil
 }

@@ -6,6 +6,7 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
+	"crypto/tls"
 	"crypto/x509"
 	"encoding/pem"
 	"errors"
@@ -143,6 +144,41 @@ func BenchmarkJWTHS256(b *testing.B) {
 	for b.Loop() {
 		if _, err := be.CheckPassword(context.Background(), ci, "alice", tok); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// TestOAuthBearer logs in through the SASL server with the JWT in an
+// OAUTHBEARER message.
+func TestOAuthBearer(t *testing.T) {
+	b, err := jwt.New(jwt.Config{Algorithm: jwt.HS256, Secret: secret, Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := auth.NewServer(auth.Config{Hosts: map[string]auth.HostConfig{"example.com": {Backends: []auth.Backend{b}}}}, nil)
+	tok := sign(t, gojwt.SigningMethodHS256, secret, claims("alice", now.Add(time.Hour), time.Time{}))
+	expired := sign(t, gojwt.SigningMethodHS256, secret, claims("alice", now.Add(-time.Hour), time.Time{}))
+	secure := auth.ConnInfo{Host: "example.com", TLS: &tls.ConnectionState{HandshakeComplete: true}}
+	for _, tc := range []struct {
+		token string
+		ok    bool
+	}{{tok, true}, {expired, false}} {
+		ex, err := srv.Start(auth.OAuthBearer, secure)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, done, err := ex.Step(context.Background(), []byte("n,,\x01auth=Bearer "+tc.token+"\x01\x01"))
+		if tc.ok {
+			if err != nil || !done || ex.Username() != "alice" {
+				t.Fatalf("valid token: %q %v %v", ex.Username(), done, err)
+			}
+			continue
+		}
+		if err != nil || done || len(out) == 0 {
+			t.Fatalf("expired token: want an error challenge, got %q %v %v", out, done, err)
+		}
+		if _, _, err := ex.Step(context.Background(), []byte{1}); !errors.Is(err, &auth.Failure{Condition: auth.NotAuthorized}) {
+			t.Fatalf("expired token: %v", err)
 		}
 	}
 }

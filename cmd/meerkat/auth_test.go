@@ -57,7 +57,7 @@ secret = "0123456789abcdef0123456789abcdef"
 		"a.example":     {"SCRAM-SHA-512", "SCRAM-SHA-256", "SCRAM-SHA-1", "PLAIN"},
 		"wp.example":    {"PLAIN"},
 		"guest.example": {"ANONYMOUS"},
-		"token.example": {"SCRAM-SHA-512", "SCRAM-SHA-256", "SCRAM-SHA-1", "PLAIN"},
+		"token.example": {"SCRAM-SHA-512", "SCRAM-SHA-256", "SCRAM-SHA-1", "PLAIN", "OAUTHBEARER"},
 	} {
 		if got := srv.Mechanisms(auth.ConnInfo{Host: host, TLS: secure}); !slices.Equal(got, want) {
 			t.Errorf("%s: %v, want %v", host, got, want)
