@@ -1,8 +1,9 @@
 package wordpress
 
 import (
-	"github.com/meerkat-xmpp/meerkat/auth/wordpress/wptest"
 	"testing"
+
+	"github.com/meerkat-xmpp/meerkat/auth/wordpress/wptest"
 )
 
 // BenchmarkCookieVerify is the CPU part of a cookie login: parse, two

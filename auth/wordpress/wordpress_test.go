@@ -1,10 +1,11 @@
 package wordpress
 
 import (
-	"github.com/meerkat-xmpp/meerkat/auth/wordpress/wptest"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/meerkat-xmpp/meerkat/auth/wordpress/wptest"
 )
 
 func TestCheckPasswordFixtures(t *testing.T) {
