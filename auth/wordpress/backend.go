@@ -134,8 +134,9 @@ func Open(cfg Config) (*Backend, error) {
 	return &Backend{
 		cfg: cfg, db: db,
 		// One round trip: the user and, for modern cookies, its sessions.
-		qUser: "SELECT u.ID, u.user_login, u.user_pass, m.meta_value FROM " + p + "users u LEFT JOIN " + p +
-			"usermeta m ON m.user_id = u.ID AND m.meta_key = 'session_tokens' WHERE u.user_login = ? ORDER BY m.umeta_id DESC LIMIT 1",
+		qUser: "SELECT u.ID, u.user_login, u.user_pass, (SELECT m.meta_value FROM " + p + "usermeta m" +
+			" WHERE m.user_id = u.ID AND m.meta_key = 'session_tokens' ORDER BY m.umeta_id DESC LIMIT 1)" +
+			" FROM " + p + "users u WHERE u.user_login = ?",
 		cache: make(map[[sha256.Size]byte]time.Time),
 	}, nil
 }
