@@ -2,9 +2,14 @@
 // stored keys: SCRAM-SHA-1, SCRAM-SHA-256 and SCRAM-SHA-512 (RFC 5802,
 // RFC 7677), their -PLUS forms with the tls-exporter (RFC 9266) and
 // tls-server-end-point (RFC 5929) channel bindings, and PLAIN (RFC 4616)
-// under TLS. Accounts keep only a salt, an iteration count, StoredKey and
-// ServerKey per hash (storage.SCRAMKeys); the password is never stored and
-// SCRAM never runs PBKDF2 on the server.
+// under TLS, over a host's ordered list of backends (Internal over stored
+// keys; auth/wordpress, auth/http and auth/jwt check plaintext secrets and
+// make PLAIN the host's only password mechanism), plus EXTERNAL for
+// credentials the transport carried and ANONYMOUS for guests. Failed logins
+// are rate-limited per address and per account. Internal accounts keep only
+// a salt, an iteration count, StoredKey and ServerKey per hash
+// (storage.SCRAMKeys); the password is never stored and SCRAM never runs
+// PBKDF2 on the server.
 //
 // # Driving an exchange
 //

@@ -6,17 +6,17 @@ import (
 	"unicode/utf8"
 
 	"github.com/meerkat-xmpp/meerkat/auth/scram"
-	"github.com/meerkat-xmpp/meerkat/storage"
 )
 
 // plainHashes is the order in which PLAIN looks for keys to check a
 // password against.
 var plainHashes = [...]string{scram.SHA256, scram.SHA512, scram.SHA1}
 
-// plainExchange is the server side of PLAIN (RFC 4616), checked against
-// the stored SCRAM keys. Start only makes one under TLS.
+// plainExchange is the server side of PLAIN (RFC 4616), checked by the
+// host's backends in order. Start only makes one under TLS.
 type plainExchange struct {
 	s         *Server
+	h         *hostAuth
 	ci        ConnInfo
 	state     uint8
 	sentEmpty bool
@@ -72,29 +72,16 @@ func (e *plainExchange) check(ctx context.Context, msg []byte) (string, *Failure
 	if !authorized(string(authzid), user, e.ci.Host) {
 		return "", fail(InvalidAuthzid, "")
 	}
-
-	creds, err := e.s.src.Credentials(ctx, e.ci.Host, user)
-	var keys storage.SCRAMKeys
-	hashName := ""
-	switch {
-	case err == nil:
-		for _, h := range plainHashes {
-			if k := pickKeys(creds, h); usable(k, h) {
-				keys, hashName = k, h
-				break
-			}
+	ip := e.ci.remoteIP()
+	if e.s.limit.blocked(ip, e.ci.Host, user) {
+		return "", notAuthorized()
+	}
+	got, f := e.s.checkPassword(ctx, e.h, e.ci, user, string(passwd))
+	if f != nil {
+		if f.Condition == NotAuthorized {
+			e.s.limit.failed(ip, e.ci.Host, user)
 		}
-	case !isNotFound(err):
-		return "", &Failure{Condition: TemporaryAuthFailure, Cause: err}
+		return "", f
 	}
-	if hashName == "" {
-		// Unknown user or no usable keys: spend the same PBKDF2 work on
-		// fake keys, which never match.
-		VerifyPassword(e.s.fakeKeys(scram.SHA256, e.ci.Host, user), scram.SHA256, string(passwd))
-		return "", notAuthorized()
-	}
-	if !VerifyPassword(keys, hashName, string(passwd)) {
-		return "", notAuthorized()
-	}
-	return user, nil
+	return got, nil
 }

@@ -30,6 +30,7 @@ const maxHashSize = 64
 // verifying the client's proof against StoredKey without PBKDF2.
 type scramExchange struct {
 	s           *Server
+	src         CredentialSource
 	m           *mechanism
 	ci          ConnInfo
 	plusOffered bool // "y" from the client is then a downgrade
@@ -86,6 +87,9 @@ func (e *scramExchange) Step(ctx context.Context, resp []byte) ([]byte, bool, er
 }
 
 func (e *scramExchange) fail(f *Failure) ([]byte, bool, error) {
+	if f.Condition == NotAuthorized {
+		e.s.limit.failed(e.ci.remoteIP(), e.ci.Host, e.username)
+	}
 	e.state = stateOver
 	e.keys = storage.SCRAMKeys{}
 	return nil, false, f
@@ -135,7 +139,11 @@ func (e *scramExchange) clientFirst(ctx context.Context, msg []byte) ([]byte, *F
 		return nil, fail(InvalidAuthzid, "")
 	}
 
-	keys, fake, f := e.s.keysFor(ctx, e.m.hashName, e.ci.Host, cf.username)
+	if e.s.limit.blocked(e.ci.remoteIP(), e.ci.Host, cf.username) {
+		e.username = ""
+		return nil, notAuthorized()
+	}
+	keys, fake, f := e.s.keysFor(ctx, e.src, e.m.hashName, e.ci.Host, cf.username)
 	if f != nil {
 		return nil, f
 	}

@@ -10,7 +10,9 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
+	"net/netip"
 	"strings"
 
 	"github.com/meerkat-xmpp/meerkat/auth/scram"
@@ -32,6 +34,11 @@ const (
 	SCRAMSHA256     = "SCRAM-SHA-256"
 	SCRAMSHA1       = "SCRAM-SHA-1"
 	Plain           = "PLAIN"
+	// Anonymous and External are offered by a host's configuration
+	// (HostConfig.Anonymous, an ExternalChecker backend), not by
+	// Config.Mechanisms.
+	Anonymous = "ANONYMOUS"
+	External  = "EXTERNAL"
 )
 
 // Channel binding types (XEP-0440 names), in preference order.
@@ -99,6 +106,17 @@ type Config struct {
 	// bind anyway; clients that support tls-exporter or tls-server-end-point
 	// see them in XEP-0440 and use -PLUS.
 	RejectCBDowngrade bool
+	// Hosts says, per host, which backends authenticate its users. A host
+	// not listed uses Internal over the source given to NewServer.
+	Hosts map[string]HostConfig
+	// RateLimit bounds failed logins per address and per account.
+	RateLimit RateLimit
+	// Accounts, when set, holds the accounts of anonymous guests: each
+	// gets one (with no usable keys) at login and loses it, and all its
+	// data, at EndAnonymous.
+	Accounts storage.Users
+	// Logger receives rate-limit warnings; nil discards them.
+	Logger *slog.Logger
 }
 
 // Validate reports unknown mechanism names and a negative iteration count.
@@ -125,6 +143,11 @@ type Server struct {
 	src        CredentialSource
 	certs      certCache
 	rejectY    bool // Config.RejectCBDowngrade
+	hosts      map[string]*hostAuth
+	fallback   *hostAuth // hosts not in Config.Hosts
+	limit      *limiter
+	accounts   storage.Users
+	log        *slog.Logger
 
 	// serverNonce, when set by tests, replaces the random server nonce.
 	serverNonce string
@@ -133,7 +156,14 @@ type Server struct {
 // NewServer returns a Server that reads keys from src. Unknown names in
 // cfg.Mechanisms are ignored (Config.Validate reports them).
 func NewServer(cfg Config, src CredentialSource) *Server {
-	s := &Server{src: src, iterations: cfg.Iterations, rejectY: cfg.RejectCBDowngrade}
+	s := &Server{src: src, iterations: cfg.Iterations, rejectY: cfg.RejectCBDowngrade,
+		accounts: cfg.Accounts, log: loggerOr(cfg.Logger)}
+	s.limit = newLimiter(cfg.RateLimit, s.log)
+	s.fallback = newHostAuth(HostConfig{Backends: []Backend{Internal{Source: src}}})
+	s.hosts = make(map[string]*hostAuth, len(cfg.Hosts))
+	for host, hc := range cfg.Hosts {
+		s.hosts[strings.ToLower(host)] = newHostAuth(hc)
+	}
 	if s.iterations <= 0 {
 		s.iterations = scram.DefaultIterations
 	}
@@ -166,6 +196,9 @@ func lookupMechanism(name string) int {
 
 // ConnInfo describes the connection a SASL exchange runs on.
 type ConnInfo struct {
+	// RemoteIP is the client's address, for rate limiting failed logins;
+	// the zero Addr when unknown.
+	RemoteIP netip.Addr
 	// Host is the stream's domain (the 'to' of the client's header).
 	Host string
 	// TLS is the state of the connection's TLS layer, nil when not
@@ -185,24 +218,50 @@ func (ci ConnInfo) encrypted() bool { return ci.TLS != nil && ci.TLS.HandshakeCo
 // connection allows channel binding), SCRAM-SHA-512, SCRAM-SHA-256,
 // SCRAM-SHA-1, and PLAIN (only under TLS), less those not allowed.
 func (s *Server) Mechanisms(ci ConnInfo) []string {
-	canBind := s.canBind(ci)
-	out := make([]string, 0, len(mechanisms))
-	for i, m := range s.offerable(ci, canBind) {
+	h := s.host(ci.Host)
+	canBind := h.keys != nil && s.canBind(ci)
+	out := make([]string, 0, len(mechanisms)+3)
+	for i, m := range s.offerable(h, ci, canBind) {
 		if m {
 			out = append(out, mechanisms[i].name)
 		}
 	}
+	if len(h.tokens) > 0 && ci.encrypted() {
+		out = append(out, OAuthBearer)
+	}
+	if h.hasExternal(ci) {
+		out = append(out, External)
+	}
+	if h.anonymous {
+		out = append(out, Anonymous)
+	}
 	return out
 }
 
+// host returns how host authenticates.
+func (s *Server) host(host string) *hostAuth {
+	if len(s.hosts) == 0 {
+		return s.fallback
+	}
+	if h, ok := s.hosts[host]; ok {
+		return h
+	}
+	if h, ok := s.hosts[strings.ToLower(host)]; ok {
+		return h
+	}
+	return s.fallback
+}
+
 // offerable reports, by index into mechanisms, what this connection gets.
-func (s *Server) offerable(ci ConnInfo, canBind bool) [len(mechanisms)]bool {
+func (s *Server) offerable(h *hostAuth, ci ConnInfo, canBind bool) [len(mechanisms)]bool {
 	ok := s.allowed
 	for i := range mechanisms {
 		switch m := &mechanisms[i]; {
 		case m.plus && !canBind:
 			ok[i] = false
-		case m.name == Plain && !ci.encrypted():
+		case m.name == Plain && (!ci.encrypted() || len(h.checkers) == 0):
+			ok[i] = false
+		case m.name != Plain && h.keys == nil:
 			ok[i] = false
 		}
 	}
@@ -246,22 +305,49 @@ func (s *Server) canBind(ci ConnInfo) bool {
 // is unknown or not on offer here fails with InvalidMechanism, and PLAIN
 // without TLS with EncryptionRequired.
 func (s *Server) Start(mech string, ci ConnInfo) (Exchange, error) {
+	h := s.host(ci.Host)
+	switch mech {
+	case Anonymous:
+		if !h.anonymous {
+			return nil, fail(InvalidMechanism, "")
+		}
+		return &anonymousExchange{s: s, ci: ci}, nil
+	case External:
+		if !h.hasExternal(ci) {
+			return nil, fail(InvalidMechanism, "")
+		}
+		return &externalExchange{s: s, h: h, ci: ci}, nil
+	case OAuthBearer:
+		if len(h.tokens) == 0 {
+			return nil, fail(InvalidMechanism, "")
+		}
+		if !ci.encrypted() {
+			return nil, fail(EncryptionRequired, "OAUTHBEARER requires TLS")
+		}
+		return &oauthBearerExchange{s: s, h: h, ci: ci}, nil
+	}
 	i := lookupMechanism(mech)
 	if i < 0 || !s.allowed[i] {
 		return nil, fail(InvalidMechanism, "")
 	}
 	m := &mechanisms[i]
 	if m.name == Plain {
+		if len(h.checkers) == 0 {
+			return nil, fail(InvalidMechanism, "")
+		}
 		if !ci.encrypted() {
 			return nil, fail(EncryptionRequired, "PLAIN requires TLS")
 		}
-		return &plainExchange{s: s, ci: ci}, nil
+		return &plainExchange{s: s, h: h, ci: ci}, nil
+	}
+	if h.keys == nil {
+		return nil, fail(InvalidMechanism, "")
 	}
 	canBind := s.canBind(ci)
 	if m.plus && !canBind {
 		return nil, fail(InvalidMechanism, "")
 	}
-	return &scramExchange{s: s, m: m, ci: ci, plusOffered: canBind && s.plusAllowed() && s.rejectY}, nil
+	return &scramExchange{s: s, src: h.keys, m: m, ci: ci, plusOffered: canBind && s.plusAllowed() && s.rejectY}, nil
 }
 
 // Exchange is one SASL exchange, driven by the session until done or a
@@ -296,8 +382,8 @@ func authorized(authzid, username, host string) bool {
 // keysFor returns the keys of username for the named hash, or, when the
 // account is unknown or has no usable keys for that hash, fake keys with a
 // stable salt and fake set. Storage failures are temporary-auth-failure.
-func (s *Server) keysFor(ctx context.Context, hashName, host, username string) (keys storage.SCRAMKeys, fake bool, f *Failure) {
-	creds, err := s.src.Credentials(ctx, host, username)
+func (s *Server) keysFor(ctx context.Context, src CredentialSource, hashName, host, username string) (keys storage.SCRAMKeys, fake bool, f *Failure) {
+	creds, err := src.Credentials(ctx, host, username)
 	switch {
 	case errors.Is(err, storage.ErrNotFound):
 	case err != nil:

@@ -123,7 +123,7 @@ func (m *Metrics) closed(reason string) {
 func mechLabel(m string) string {
 	switch m {
 	case "PLAIN", "SCRAM-SHA-1", "SCRAM-SHA-1-PLUS", "SCRAM-SHA-256", "SCRAM-SHA-256-PLUS",
-		"SCRAM-SHA-512", "SCRAM-SHA-512-PLUS", "ANONYMOUS", "EXTERNAL":
+		"SCRAM-SHA-512", "SCRAM-SHA-512-PLUS", "ANONYMOUS", "EXTERNAL", "OAUTHBEARER":
 		return m
 	}
 	return "other"

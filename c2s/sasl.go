@@ -1,9 +1,13 @@
 package c2s
 
 import (
+	"context"
 	"encoding/base64"
 	"errors"
 	"log/slog"
+	"net"
+	"net/netip"
+	"time"
 
 	"github.com/meerkat-xmpp/meerkat/auth"
 	"github.com/meerkat-xmpp/meerkat/stream"
@@ -101,4 +105,33 @@ func (s *session) saslFailed(mech string, err error) error {
 		return stream.E(stream.PolicyViolation, "too many failed authentication attempts")
 	}
 	return nil
+}
+
+// endAnonymous removes the account and data of a guest that logged in
+// with ANONYMOUS, once its session is over (after the close hooks ran).
+func (s *session) endAnonymous() {
+	if s.saslMech != auth.Anonymous || s.username == "" {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(s.ctx), 10*time.Second)
+	defer cancel()
+	if err := s.srv.auth.EndAnonymous(ctx, s.host, s.username); err != nil {
+		s.logAt(slog.LevelWarn, "removing anonymous account failed", "err", err)
+	}
+}
+
+// remoteIP is the address a connection comes from, for the failed-login
+// limits; the zero Addr for non-IP connections.
+func remoteIP(a net.Addr) netip.Addr {
+	if ta, ok := a.(*net.TCPAddr); ok {
+		ip, _ := netip.AddrFromSlice(ta.IP)
+		return ip.Unmap()
+	}
+	if a == nil {
+		return netip.Addr{}
+	}
+	if ap, err := netip.ParseAddrPort(a.String()); err == nil {
+		return ap.Addr().Unmap()
+	}
+	return netip.Addr{}
 }

@@ -389,6 +389,7 @@ func (s *session) cleanup() {
 	if s.state == stateEstablished {
 		s.srv.metrics.sessions.WithLabelValues(s.lis.transport).Dec()
 	}
+	s.endAnonymous()
 	s.srv.forget(s)
 	s.logAt(slog.LevelDebug, "session closed")
 	s.srv.wg.Done()
@@ -440,7 +441,7 @@ func (s *session) domainJID() jid.JID {
 }
 
 func (s *session) connInfo() auth.ConnInfo {
-	ci := auth.ConnInfo{Host: s.host}
+	ci := auth.ConnInfo{Host: s.host, RemoteIP: remoteIP(s.raw.RemoteAddr())}
 	switch c := s.conn.(type) {
 	case *tls.Conn:
 		st := c.ConnectionState()

@@ -250,9 +250,143 @@ type Auth struct {
 	// only tls-unique, which TLS 1.3 lacks and Meerkat never offers.
 	// Key: reject_cb_downgrade. Default: false.
 	RejectCBDowngrade bool `toml:"reject_cb_downgrade"`
-	// Backend is where credentials are kept: "internal" (in the storage
-	// database) is the only one for now. Key: backend. Default: "internal".
-	Backend string `toml:"backend"`
+	// Backends lists, in the order they are tried, where the accounts of
+	// every host are checked: "internal" (SCRAM keys in the storage
+	// database), "wordpress", "http", "jwt", and "anonymous" (SASL
+	// ANONYMOUS guests). Key: backends. Default: ["internal"].
+	Backends []string `toml:"backends"`
+	// Hosts overrides Backends for some hosts: [auth.hosts."example.com"].
+	// Each key must be one of general.hosts. Key: hosts. Default: none.
+	Hosts map[string]AuthHost `toml:"hosts"`
+	// RateLimit bounds failed logins: [auth.rate_limit].
+	RateLimit RateLimit `toml:"rate_limit"`
+	// WordPress configures the "wordpress" backend: [auth.wordpress].
+	WordPress WordPress `toml:"wordpress"`
+	// HTTP configures the "http" backend: [auth.http].
+	HTTP AuthHTTP `toml:"http"`
+	// JWT configures the "jwt" backend: [auth.jwt].
+	JWT JWT `toml:"jwt"`
+}
+
+// Auth backend names, the values of Auth.Backends.
+const (
+	BackendInternal  = "internal"
+	BackendWordPress = "wordpress"
+	BackendHTTP      = "http"
+	BackendJWT       = "jwt"
+	BackendAnonymous = "anonymous"
+)
+
+// AuthBackends returns every backend name, in the order of the docs.
+func AuthBackends() []string {
+	return []string{BackendInternal, BackendWordPress, BackendHTTP, BackendJWT, BackendAnonymous}
+}
+
+// AuthHost is an [auth.hosts."<host>"] table.
+type AuthHost struct {
+	// Backends replaces auth.backends for this host. Key: backends.
+	// Required.
+	Backends []string `toml:"backends"`
+}
+
+// BackendsFor returns the backends of host; [auth.hosts] keys match
+// without regard to case, as domain names do.
+func (a *Auth) BackendsFor(host string) []string {
+	if h, ok := a.Hosts[host]; ok {
+		return h.Backends
+	}
+	for name, h := range a.Hosts {
+		if strings.EqualFold(name, host) {
+			return h.Backends
+		}
+	}
+	return a.Backends
+}
+
+// RateLimit is the [auth.rate_limit] table. After per_ip failed logins
+// from one address, or per_account for one account, within window, further
+// attempts fail (with the same not-authorized) until the window ends.
+type RateLimit struct {
+	// PerIP is the failures allowed per client address. 0 disables the
+	// limit. Key: per_ip. Default: 20.
+	PerIP int `toml:"per_ip"`
+	// PerAccount is the failures allowed per account. 0 disables the
+	// limit. Key: per_account. Default: 10.
+	PerAccount int `toml:"per_account"`
+	// Window is how long failures count. Key: window. Default: "1m".
+	Window Duration `toml:"window"`
+}
+
+// WordPress is the [auth.wordpress] table.
+type WordPress struct {
+	// DSN is the WordPress database, as a go-sql-driver/mysql DSN:
+	// "user:password@tcp(127.0.0.1:3306)/wordpress". Key: dsn. Required
+	// when the backend is used.
+	DSN string `toml:"dsn"`
+	// TablePrefix is wp-config.php's $table_prefix. Key: table_prefix.
+	// Default: "wp_".
+	TablePrefix string `toml:"table_prefix"`
+	// LoggedInKey and LoggedInSalt are wp-config.php's LOGGED_IN_KEY and
+	// LOGGED_IN_SALT. Keys: logged_in_key, logged_in_salt. Default: "".
+	LoggedInKey  string `toml:"logged_in_key"`
+	LoggedInSalt string `toml:"logged_in_salt"`
+	// WPConfig is a wp-config.php to read LOGGED_IN_KEY and
+	// LOGGED_IN_SALT from instead. Key: wp_config. Default: "".
+	WPConfig string `toml:"wp_config"`
+	// Cookies accepts the logged-in cookie as the password. Key: cookies.
+	// Default: true.
+	Cookies bool `toml:"cookies"`
+	// Passwords accepts the account password. Key: passwords. Default:
+	// true.
+	Passwords bool `toml:"passwords"`
+	// HTTPCookies accepts the wordpress_logged_in_* cookie of a WebSocket
+	// or BOSH request (SASL EXTERNAL). Key: http_cookies. Default: false.
+	HTTPCookies bool `toml:"http_cookies"`
+	// CacheTTL keeps successful password checks. Key: cache_ttl. Default:
+	// "5m".
+	CacheTTL Duration `toml:"cache_ttl"`
+	// QueryTimeout bounds each query. Key: query_timeout. Default: "5s".
+	QueryTimeout Duration `toml:"query_timeout"`
+}
+
+// AuthHTTP is the [auth.http] table (MongooseIM's HTTP auth contract).
+type AuthHTTP struct {
+	// BaseURL is where check_password and the other methods live. Key:
+	// base_url. Required when the backend is used.
+	BaseURL string `toml:"base_url"`
+	// BasicAuth is "user:password" for the service. Key: basic_auth.
+	// Default: "".
+	BasicAuth string `toml:"basic_auth"`
+	// Timeout bounds each call. Key: timeout. Default: "5s".
+	Timeout Duration `toml:"timeout"`
+	// MaxConns bounds the pooled connections. Key: max_conns. Default: 10.
+	MaxConns int `toml:"max_conns"`
+	// CacheTTL keeps successful checks. Key: cache_ttl. Default: "0s".
+	CacheTTL Duration `toml:"cache_ttl"`
+}
+
+// JWT is the [auth.jwt] table.
+type JWT struct {
+	// Algorithm is "HS256", "RS256" or "ES256". Key: algorithm. Default:
+	// "HS256".
+	Algorithm string `toml:"algorithm"`
+	// Secret is the HS256 key (32 bytes or more). Key: secret. Default: "".
+	Secret string `toml:"secret"`
+	// SecretFile holds the HS256 key instead. Key: secret_file. Default: "".
+	SecretFile string `toml:"secret_file"`
+	// PublicKeyFile is the PEM public key for RS256 and ES256. Key:
+	// public_key_file. Default: "".
+	PublicKeyFile string `toml:"public_key_file"`
+	// UserClaim names the claim holding the username. Key: user_claim.
+	// Default: "sub".
+	UserClaim string `toml:"user_claim"`
+	// Issuer and Audience, when set, must match iss and aud. Keys: issuer,
+	// audience. Default: "".
+	Issuer   string `toml:"issuer"`
+	Audience string `toml:"audience"`
+	// Leeway tolerates clock skew on exp and nbf. Key: leeway. Default:
+	// "0s".
+	Leeway Duration `toml:"leeway"`
 }
 
 // Storage backends, the values of Storage.Backend.
@@ -384,7 +518,12 @@ func Default() *Config {
 		Auth: Auth{
 			Mechanisms:      Mechanisms(),
 			SCRAMIterations: 4096,
-			Backend:         "internal",
+			Backends:        []string{BackendInternal},
+			RateLimit:       RateLimit{PerIP: 20, PerAccount: 10, Window: Duration(time.Minute)},
+			WordPress: WordPress{TablePrefix: "wp_", Cookies: true, Passwords: true,
+				CacheTTL: Duration(5 * time.Minute), QueryTimeout: Duration(5 * time.Second)},
+			HTTP: AuthHTTP{Timeout: Duration(5 * time.Second), MaxConns: 10},
+			JWT:  JWT{Algorithm: "HS256", UserClaim: "sub"},
 		},
 		Storage: Storage{
 			Backend:     StorageSQLite,

@@ -45,7 +45,10 @@ func TestDefault(t *testing.T) {
 			"SCRAM-SHA-512", "SCRAM-SHA-256", "SCRAM-SHA-1", "PLAIN",
 		}},
 		{"auth.scram_iterations", c.Auth.SCRAMIterations, 4096},
-		{"auth.backend", c.Auth.Backend, "internal"},
+		{"auth.backends", c.Auth.Backends, []string{"internal"}},
+		{"auth.rate_limit.per_ip", c.Auth.RateLimit.PerIP, 20},
+		{"auth.wordpress.table_prefix", c.Auth.WordPress.TablePrefix, "wp_"},
+		{"auth.jwt.user_claim", c.Auth.JWT.UserClaim, "sub"},
 		{"storage.backend", c.Storage.Backend, "sqlite"},
 		{"storage.auto_migrate", c.Storage.AutoMigrate, true},
 		{"storage.sqlite.path", c.Storage.SQLite.Path, ""},
@@ -122,7 +125,9 @@ func schemaKeys(prefix string, t reflect.Type) []string {
 		f := t.Field(i)
 		key := joinKey(prefix, name)
 		switch {
-		case f.Type == reflect.TypeFor[map[string]Module]():
+		case f.Type == reflect.TypeFor[map[string]Module](), f.Type.Kind() == reflect.Map:
+			// Tables keyed by name ([modules.<name>], [auth.hosts."<host>"])
+			// have no default entries to show.
 		case f.Type.Kind() == reflect.Struct:
 			keys = append(keys, schemaKeys(key, f.Type)...)
 		case f.Type.Kind() == reflect.Slice && f.Type.Elem().Kind() == reflect.Struct:

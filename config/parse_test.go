@@ -160,13 +160,25 @@ func TestParseErrors(t *testing.T) {
 			nil},
 		{"http without address", "[listen.http]\naddress = \"\"\n",
 			[]string{`meerkat.toml:2: listen.http.address: is required when listen.http.enabled is true`}},
-		{"mechanisms", "[auth]\nmechanisms = [\"scram-sha-1\", \"PLAIN\", \"PLAIN\", \"DIGEST-MD5\"]\nscram_iterations = 1000\nbackend = \"ldap\"\n",
+		{"mechanisms", "[auth]\nmechanisms = [\"scram-sha-1\", \"PLAIN\", \"PLAIN\", \"DIGEST-MD5\"]\nscram_iterations = 1000\nbackends = [\"ldap\", \"internal\", \"internal\"]\n",
 			[]string{
 				`meerkat.toml:2: auth.mechanisms[0]: unknown mechanism "scram-sha-1" (names are upper case: "SCRAM-SHA-1")`,
 				`meerkat.toml:2: auth.mechanisms[2]: "PLAIN" is already listed as auth.mechanisms[1]`,
 				`meerkat.toml:2: auth.mechanisms[3]: unknown mechanism "DIGEST-MD5"; supported: SCRAM-SHA-512-PLUS, SCRAM-SHA-256-PLUS, SCRAM-SHA-1-PLUS, SCRAM-SHA-512, SCRAM-SHA-256, SCRAM-SHA-1, PLAIN`,
 				`meerkat.toml:3: auth.scram_iterations: must be at least 4096`,
-				`meerkat.toml:4: auth.backend: must be internal`,
+				`meerkat.toml:4: auth.backends[0]: unknown backend "ldap"; supported: internal, wordpress, http, jwt, anonymous`,
+				`meerkat.toml:4: auth.backends[2]: "internal" is already listed as auth.backends[1]`,
+			}},
+		{"auth backends", "[general]\nhosts = [\"a.example\"]\n[auth]\nbackends = [\"wordpress\", \"http\", \"jwt\"]\n[auth.hosts.\"b.example\"]\nbackends = []\n[auth.rate_limit]\nwindow = \"0s\"\n[auth.wordpress]\ntable_prefix = \"wp-\"\n[auth.http]\nbase_url = \"ftp://x\"\n[auth.jwt]\nalgorithm = \"RS256\"\n",
+			[]string{
+				`meerkat.toml:5: auth.hosts."b.example": "b.example" is not one of general.hosts`,
+				`meerkat.toml:6: auth.hosts."b.example".backends: must list at least one backend`,
+				`meerkat.toml:8: auth.rate_limit.window: must be more than 0s`,
+				`meerkat.toml:9: auth.wordpress.dsn: required when backends list "wordpress"`,
+				`meerkat.toml:9: auth.wordpress.logged_in_key: cookies need logged_in_key and logged_in_salt, or wp_config`,
+				`meerkat.toml:10: auth.wordpress.table_prefix: only letters, digits and _`,
+				`meerkat.toml:12: auth.http.base_url: want an http:// or https:// URL with a host, got "ftp://x"`,
+				`meerkat.toml:13: auth.jwt.public_key_file: RS256 needs public_key_file`,
 			}},
 		{"no mechanisms", "[auth]\nmechanisms = []\n",
 			[]string{`meerkat.toml:2: auth.mechanisms: must list at least one mechanism`}},
@@ -309,7 +321,7 @@ format = "json"
 	httpWant := defaultHTTP()
 	httpWant.Enabled = false
 	want.Listen = Listen{C2S: []C2S{first, second}, HTTP: httpWant}
-	want.Auth = Auth{Mechanisms: []string{"SCRAM-SHA-256", "PLAIN"}, SCRAMIterations: 10000, Backend: "internal"}
+	want.Auth.Mechanisms, want.Auth.SCRAMIterations = []string{"SCRAM-SHA-256", "PLAIN"}, 10000
 	want.Storage = Storage{Backend: "postgres", AutoMigrate: false, Postgres: Postgres{DSN: "postgres://m@db/meerkat", MaxConns: 4}}
 	want.TLS = TLS{CertFile: "c.pem", KeyFile: "k.pem", MinVersion: "1.3"}
 	want.Log = Log{Level: "debug", Format: "json"}

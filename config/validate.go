@@ -2,8 +2,10 @@ package config
 
 import (
 	"fmt"
+	"maps"
 	"net"
 	"net/netip"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -23,7 +25,7 @@ func (c *Config) Validate() error {
 	r := reporter{file: c.Path, pos: c.pos}
 	r.general(&c.General)
 	r.listen(&c.Listen)
-	r.auth(&c.Auth)
+	r.auth(&c.Auth, c.General.Hosts)
 	r.storage(&c.Storage)
 	r.tls(&c.TLS)
 	r.oneOf("log.level", c.Log.Level, "debug", "info", "warn", "error")
@@ -192,7 +194,7 @@ func isWildcard(host string) bool {
 	return host == "" || host == "0.0.0.0" || host == "::"
 }
 
-func (r *reporter) auth(a *Auth) {
+func (r *reporter) auth(a *Auth, hosts []string) {
 	if len(a.Mechanisms) == 0 {
 		r.fail("auth.mechanisms", "must list at least one mechanism")
 	}
@@ -215,7 +217,98 @@ func (r *reporter) auth(a *Auth) {
 		seen[m] = i
 	}
 	r.atLeast("auth.scram_iterations", a.SCRAMIterations, 4096, "")
-	r.oneOf("auth.backend", a.Backend, "internal")
+	used := map[string]bool{}
+	r.backends("auth.backends", a.Backends, used)
+	for _, host := range slices.Sorted(maps.Keys(a.Hosts)) {
+		key := joinKey("auth.hosts", host)
+		if !slices.Contains(hosts, strings.ToLower(host)) {
+			r.fail(key, "%q is not one of general.hosts", host)
+		}
+		r.backends(key+".backends", a.Hosts[host].Backends, used)
+	}
+	r.atLeast("auth.rate_limit.per_ip", a.RateLimit.PerIP, 0, "")
+	r.atLeast("auth.rate_limit.per_account", a.RateLimit.PerAccount, 0, "")
+	if a.RateLimit.Window.D() <= 0 {
+		r.fail("auth.rate_limit.window", "must be more than 0s")
+	}
+	if used[BackendWordPress] {
+		w := &a.WordPress
+		if w.DSN == "" {
+			r.fail("auth.wordpress.dsn", "required when backends list \"wordpress\"")
+		}
+		if strings.Trim(w.TablePrefix, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") != "" {
+			r.fail("auth.wordpress.table_prefix", "only letters, digits and _")
+		}
+		if (w.Cookies || w.HTTPCookies) && w.WPConfig == "" && (w.LoggedInKey == "" || w.LoggedInSalt == "") {
+			r.fail("auth.wordpress.logged_in_key", "cookies need logged_in_key and logged_in_salt, or wp_config")
+		}
+		if !w.Cookies && !w.Passwords && !w.HTTPCookies {
+			r.fail("auth.wordpress.passwords", "cookies, passwords and http_cookies are all off")
+		}
+		r.nonNegative("auth.wordpress.cache_ttl", w.CacheTTL)
+		if w.QueryTimeout.D() <= 0 {
+			r.fail("auth.wordpress.query_timeout", "must be more than 0s")
+		}
+	}
+	if used[BackendHTTP] {
+		h := &a.HTTP
+		if u, err := url.Parse(h.BaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			r.fail("auth.http.base_url", "want an http:// or https:// URL with a host, got %q", h.BaseURL)
+		}
+		if h.BasicAuth != "" && !strings.Contains(h.BasicAuth, ":") {
+			r.fail("auth.http.basic_auth", `want "user:password"`)
+		}
+		if h.Timeout.D() <= 0 {
+			r.fail("auth.http.timeout", "must be more than 0s")
+		}
+		r.atLeast("auth.http.max_conns", h.MaxConns, 1, "")
+		r.nonNegative("auth.http.cache_ttl", h.CacheTTL)
+	}
+	if used[BackendJWT] {
+		j := &a.JWT
+		r.oneOf("auth.jwt.algorithm", j.Algorithm, "HS256", "RS256", "ES256")
+		switch j.Algorithm {
+		case "HS256":
+			if (j.Secret == "") == (j.SecretFile == "") {
+				r.fail("auth.jwt.secret", "HS256 needs secret or secret_file (one of them)")
+			} else if j.Secret != "" && len(j.Secret) < 32 {
+				r.fail("auth.jwt.secret", "must be at least 32 bytes")
+			}
+		case "RS256", "ES256":
+			if j.PublicKeyFile == "" {
+				r.fail("auth.jwt.public_key_file", "%s needs public_key_file", j.Algorithm)
+			}
+		}
+		if j.UserClaim == "" {
+			r.fail("auth.jwt.user_claim", "must not be empty")
+		}
+		r.nonNegative("auth.jwt.leeway", j.Leeway)
+	}
+}
+
+// backends checks one list of auth backend names and marks them used.
+func (r *reporter) backends(key string, list []string, used map[string]bool) {
+	if len(list) == 0 {
+		r.fail(key, "must list at least one backend")
+	}
+	for i, b := range list {
+		k := indexKey(key, i)
+		if !slices.Contains(AuthBackends(), b) {
+			r.fail(k, "unknown backend %q; supported: %s", b, strings.Join(AuthBackends(), ", "))
+			continue
+		}
+		if j := slices.Index(list, b); j < i {
+			r.fail(k, "%q is already listed as %s", b, indexKey(key, j))
+			continue
+		}
+		used[b] = true
+	}
+}
+
+func (r *reporter) nonNegative(key string, d Duration) {
+	if d.D() < 0 {
+		r.fail(key, "must not be negative")
+	}
 }
 
 func (r *reporter) storage(s *Storage) {

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Runs every Meerkat test, after installing what the tests need on a Debian
 # machine with Go: PostgreSQL binaries (for a throwaway cluster when no server
-# runs on 127.0.0.1:5432), python3-slixmpp (the interop client) and prosody
-# (a peer server that mob is tested against), chromium, node and the npm
-# packages of test/web (WebSocket, BOSH and demo page tests). Run as
+# runs on 127.0.0.1:5432), python3-slixmpp (the interop client), prosody
+# (a peer server that mob is tested against), mariadb-server, php-cli,
+# php-mysql and wordpress (auth/wordpress and its fixtures), chromium, node
+# and the npm packages of test/web (WebSocket, BOSH and demo page tests). Run as
 # root or with sudo available. CI=true turns missing prerequisites into
 # failures instead of skips.
 set -euo pipefail
@@ -19,6 +20,12 @@ command -v prosody >/dev/null 2>&1 || need_pkgs+=(prosody)
 [ -x /usr/bin/chromium ] || need_pkgs+=(chromium)
 command -v node >/dev/null 2>&1 || need_pkgs+=(nodejs)
 command -v npm >/dev/null 2>&1 || need_pkgs+=(npm)
+# MariaDB (auth/wordpress tests start a throwaway one when no server runs on
+# 127.0.0.1:3306), and WordPress's PHP for its fixture script.
+command -v mariadb-install-db >/dev/null 2>&1 && command -v mariadbd >/dev/null 2>&1 || need_pkgs+=(mariadb-server)
+command -v php >/dev/null 2>&1 || need_pkgs+=(php-cli)
+php -m 2>/dev/null | grep -qx mysqli || need_pkgs+=(php-mysql)
+[ -f /usr/share/wordpress/wp-includes/pluggable.php ] || need_pkgs+=(wordpress)
 if [ ${#need_pkgs[@]} -gt 0 ]; then
 	SUDO=""
 	[ "$(id -u)" -ne 0 ] && SUDO="sudo"

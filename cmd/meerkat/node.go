@@ -17,7 +17,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/meerkat-xmpp/meerkat/api"
-	"github.com/meerkat-xmpp/meerkat/auth"
 	"github.com/meerkat-xmpp/meerkat/c2s"
 	"github.com/meerkat-xmpp/meerkat/config"
 	"github.com/meerkat-xmpp/meerkat/internal/memtrim"
@@ -43,6 +42,8 @@ type node struct {
 	c2s    *c2s.Server
 	http   *http.Server
 	ready  atomic.Bool
+
+	closeAuth func() // releases the auth backends' pools
 }
 
 // openStore opens the configured backend; obs may be nil.
@@ -94,10 +95,11 @@ func startNode(ctx context.Context, cfg *config.Config, log *slog.Logger) (n *no
 	if err := n.mods.Start(ctx, mods); err != nil {
 		return nil, err
 	}
-	authSrv := auth.NewServer(auth.Config{
-		Mechanisms: cfg.Auth.Mechanisms, FakeSaltSecret: secret, Iterations: cfg.Auth.SCRAMIterations,
-		RejectCBDowngrade: cfg.Auth.RejectCBDowngrade,
-	}, n.store)
+	authSrv, closeAuth, err := buildAuth(cfg, n.store, secret, log.With("component", "auth"))
+	if err != nil {
+		return nil, err
+	}
+	n.closeAuth = closeAuth
 	n.c2s = c2s.NewServer(c2s.Deps{
 		Router: n.router, Auth: authSrv, TLS: tlsCfg, Logger: log.With("component", "c2s"),
 		Metrics: c2s.NewMetrics(n.reg),
@@ -183,6 +185,9 @@ func (n *node) stop(ctx context.Context) {
 		if err := n.mods.Stop(ctx); err != nil {
 			n.log.Warn("modules did not stop cleanly", "err", err)
 		}
+	}
+	if n.closeAuth != nil {
+		n.closeAuth()
 	}
 	if n.store != nil {
 		n.store.Close()

@@ -179,6 +179,9 @@ func (c *Client) Auth(mech, user, password string) error {
 		msg := "\x00" + user + "\x00" + password
 		c.SendRaw("<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>" + base64.StdEncoding.EncodeToString([]byte(msg)) + "</auth>")
 		return c.saslResult(nil)
+	case mech == "ANONYMOUS":
+		c.SendRaw("<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='ANONYMOUS'>=</auth>")
+		return c.saslResult(nil)
 	case strings.HasPrefix(mech, "SCRAM-"):
 		hash := strings.TrimSuffix(strings.TrimPrefix(mech, "SCRAM-"), "-PLUS")
 		cfg := scram.ClientConfig{Hash: hash, Username: user, Password: password}
