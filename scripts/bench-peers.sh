@@ -9,7 +9,7 @@
 #
 # Sizes (env): IDLE_USERS LOGIN_USERS CHAT_USERS RATES DURATION MUC_BIG_SCALES
 # MUC_MANY_SCALES ROOMS_PER_USER (seed-muc-many: rooms each session occupies, 3,
-# so 2000 rooms × 25 fit 20k sockets) IDLE_SETTLE (15s: idle sessions measured
+# so 2000 rooms × 25 fit 20k sockets) IDLE_SETTLE (25s: idle sessions measured
 # after the login storm has settled, the same for every server) SERVERS
 # ("prosody ejabberd meerkat") RESULTS P99_MS (100);
 # TABLE_ONLY=1 RESULTS=dir only prints the table of an earlier run.
@@ -23,7 +23,7 @@ else
   : "${IDLE_USERS:=10000}" "${LOGIN_USERS:=2000}" "${CHAT_USERS:=1000}" "${RATES:=1000 2000 5000 10000 20000 30000 50000}"
   : "${DURATION:=10s}" "${MUC_BIG_SCALES:=0.05 0.1 0.2 0.5 1}" "${MUC_MANY_SCALES:=0.05 0.1 0.2 0.5 1}"
 fi
-: "${ROOMS_PER_USER:=3}" "${IDLE_SETTLE:=15s}"
+: "${ROOMS_PER_USER:=3}" "${IDLE_SETTLE:=25s}"
 : "${SERVERS:=prosody ejabberd meerkat}" "${P99_MS:=100}"
 : "${RESULTS:=$ROOT/results/bench-peers-$(date -u +%Y%m%dT%H%M%SZ)}"
 PASSWORD=mob-password
@@ -102,8 +102,21 @@ setup_server() { # name
     meerkat) fill meerkat.toml "$d" "$port" >"$d/meerkat.toml"; MECH[$name]=SCRAM-SHA-256 ;;
   esac
 }
+# quiesce waits (up to 90 s) until the server's processes used under 5% of a
+# core for a second: the sessions of the previous scenario are torn down
+# (10k unavailable presences, say) before the next one is timed.
+server_ticks() { local t=0 p; for p in $(pgrep -g "$SERVER_PGID"); do t=$((t + $(awk '{print $14+$15}' "/proc/$p/stat" 2>/dev/null || echo 0))); done; echo "$t"; }
+quiesce() {
+  local hz; hz=$(getconf CLK_TCK); local a b
+  for _ in $(seq 90); do
+    a=$(server_ticks); sleep 1; b=$(server_ticks)
+    [ $((b - a)) -lt $((hz / 20 + 1)) ] && return 0
+  done
+  log "server still busy after 90 s"
+}
 mob() { # name scenario out.json args...
   local name=$1 sc=$2 out=$3; shift 3
+  quiesce
   log "$name: mob $sc $*"
   taskset -c 1 "$MOB" "$sc" --addr "127.0.0.1:${PORT[$name]}" --mech "${MECH[$name]}" --password "$PASSWORD" \
     --server-pid "$SERVER_PGID" --max-time 10m --json "$@" >"$RESULTS/$name-$out.json" 2>"$RESULTS/$name-$out.err" || true

@@ -130,6 +130,7 @@ func MUC(ctx context.Context, cfg *Config, o MUCOptions) (*Result, error) {
 			r.serve(s, r.onMessage)
 		}
 	}
+	r.settle(ctx, 500*time.Millisecond, 2*time.Minute)
 	r.setupDone()
 	// Senders: each room's occupants in turn.
 	var active []*room

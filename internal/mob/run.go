@@ -31,6 +31,7 @@ type run struct {
 	attempted, loginsOK, loginsFailed atomic.Int64
 	online                            atomic.Int64
 	sent, received, expected          atomic.Uint64
+	inbound                           atomic.Uint64 // every stanza the sessions read (settle)
 	untimed                           atomic.Uint64 // test messages skipped for <delay/>
 	maxLag                            atomic.Int64  // ns the send loop was behind, at worst
 	behind                            atomic.Int64  // sends still due when a send loop stopped
@@ -291,6 +292,30 @@ func (r *run) closeAll(sessions []*Session, timeout time.Duration) {
 }
 
 // drain waits until received reaches expected, at most d.
+// settle waits until the sessions have read nothing for quiet, or max
+// passed: a room's join storm (every join is broadcast to everyone already
+// in, N²/2 presences) may still be arriving when the last join is answered,
+// and timing messages behind it would measure the storm, not the room.
+func (r *run) settle(ctx context.Context, quiet, max time.Duration) {
+	r.setPhase("settling")
+	deadline := time.Now().Add(max)
+	last, since := r.inbound.Load(), time.Now()
+	t := time.NewTicker(50 * time.Millisecond)
+	defer t.Stop()
+	for time.Now().Before(deadline) {
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			return
+		}
+		if n := r.inbound.Load(); n != last {
+			last, since = n, time.Now()
+		} else if time.Since(since) >= quiet {
+			return
+		}
+	}
+}
+
 func (r *run) drain(ctx context.Context, d time.Duration) {
 	r.setPhase("draining")
 	deadline := time.Now().Add(d)

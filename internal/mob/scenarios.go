@@ -148,6 +148,7 @@ func makeBody(n int) string {
 
 // onMessage times test messages and counts message errors.
 func (r *run) onMessage(_ *Session, el *stream.Element, now time.Time) {
+	r.inbound.Add(1)
 	if el.Local != "message" {
 		return
 	}
