@@ -22,21 +22,35 @@ import (
 	"github.com/meerkat-xmpp/meerkat/stream"
 )
 
-// startC2S runs a c2s listener (STARTTLS) whose host "localhost" logs in
-// against the WordPress database of the fixtures, and allows ANONYMOUS.
-func startC2S(t *testing.T) (addr string, f *wptest.Fixtures, store *sqlite.Store) {
+// seed fills a fresh WordPress database with the fixtures.
+func seed(t *testing.T) (dsn string, f *wptest.Fixtures) {
 	t.Helper()
-	dsn := testmysql.DSN(t)
-	f = wptest.Seed(t, dsn, "wp_")
+	dsn = testmysql.DSN(t)
+	return dsn, wptest.Seed(t, dsn, "wp_")
+}
+
+// openWP opens the backend on the fixtures' database and secrets; with
+// httpCookies it also takes the wordpress_logged_in_* cookie of an HTTP
+// request (SASL EXTERNAL over WebSocket and BOSH).
+func openWP(t *testing.T, dsn string, f *wptest.Fixtures, httpCookies bool) *wordpress.Backend {
+	t.Helper()
 	wp, err := wordpress.Open(wordpress.Config{
 		DSN: dsn, Secrets: wordpress.Secrets{LoggedInKey: f.LoggedInKey, LoggedInSalt: f.LoggedInSalt},
-		Cookies: true, Passwords: true, Now: func() time.Time { return wptest.Now },
+		Cookies: true, Passwords: true, HTTPCookies: httpCookies, Now: func() time.Time { return wptest.Now },
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { wp.Close() })
+	return wp
+}
+
+// newServer returns a c2s server whose host "localhost" logs in against wp
+// and allows ANONYMOUS; it is shut down when the test ends.
+func newServer(t *testing.T, wp *wordpress.Backend) (*c2s.Server, *sqlite.Store) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	store, err = sqlite.Open(ctx, filepath.Join(t.TempDir(), "meerkat.db"), sqlite.Options{AutoMigrate: true})
+	store, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "meerkat.db"), sqlite.Options{AutoMigrate: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,18 +68,26 @@ func startC2S(t *testing.T) (addr string, f *wptest.Fixtures, store *sqlite.Stor
 		Accounts: store,
 	}, store)
 	srv := c2s.NewServer(c2s.Deps{Router: r, Auth: a, TLS: &tls.Config{Certificates: []tls.Certificate{cert}}})
-	la, err := srv.Listen(ctx, c2s.ListenerConfig{Address: "127.0.0.1:0", Mode: c2s.ModeStartTLS, StartTLSRequired: true, MaxAuthFailures: 3})
-	if err != nil {
-		t.Fatal(err)
-	}
 	t.Cleanup(func() {
 		sctx, c := context.WithTimeout(context.Background(), 5*time.Second)
 		defer c()
 		srv.Shutdown(sctx)
 		cancel()
 		store.Close()
-		wp.Close()
 	})
+	return srv, store
+}
+
+// startC2S runs a c2s listener (STARTTLS) whose host "localhost" logs in
+// against the WordPress database of the fixtures, and allows ANONYMOUS.
+func startC2S(t *testing.T) (addr string, f *wptest.Fixtures, store *sqlite.Store) {
+	t.Helper()
+	dsn, f := seed(t)
+	srv, store := newServer(t, openWP(t, dsn, f, false))
+	la, err := srv.Listen(context.Background(), c2s.ListenerConfig{Address: "127.0.0.1:0", Mode: c2s.ModeStartTLS, StartTLSRequired: true, MaxAuthFailures: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
 	return la.String(), f, store
 }
 
