@@ -159,24 +159,13 @@ func (h *hostAuth) hasExternal(ci ConnInfo) bool {
 // if none does, a server-side error of any of them makes the failure
 // temporary-auth-failure, else it is not-authorized.
 func (s *Server) checkPassword(ctx context.Context, h *hostAuth, ci ConnInfo, authcid, secret string) (string, *Failure) {
-	var fault error
-	known := false
-	for _, b := range h.checkers {
-		user, err := b.CheckPassword(ctx, ci, authcid, secret)
-		switch {
-		case err == nil:
-			return user, nil
-		case errors.Is(err, ErrUnknownUser):
-		case errors.Is(err, ErrBadCredentials):
-			known = true
-		default:
-			fault = errors.Join(fault, fmt.Errorf("%s: %w", b.Name(), err))
-		}
+	v := firstAccepted(h.checkers, func(b PasswordChecker) (string, error) {
+		return b.CheckPassword(ctx, ci, authcid, secret)
+	})
+	if v.accepted || v.failure != nil {
+		return v.user, v.failure
 	}
-	if fault != nil {
-		return "", &Failure{Condition: TemporaryAuthFailure, Cause: fault}
-	}
-	if !known && h.keys != nil {
+	if !v.known && h.keys != nil {
 		// Nobody has the account: spend the PBKDF2 work a known one costs,
 		// on fake keys that never match, so timing does not tell.
 		VerifyPassword(s.fakeKeys(scram.SHA256, ci.Host, authcid), scram.SHA256, secret)
@@ -193,4 +182,38 @@ func loggerOr(l *slog.Logger) *slog.Logger {
 		return slog.New(slog.DiscardHandler)
 	}
 	return l
+}
+
+// verdict is what the backends of a host said about one secret.
+type verdict struct {
+	user     string   // the accepted account
+	accepted bool     // some backend accepted
+	known    bool     // some backend has the account and refused the secret
+	failure  *Failure // temporary-auth-failure: none accepted and one failed
+}
+
+// firstAccepted asks each backend in order; the first to accept wins. When
+// none does, a server-side error of any of them becomes the verdict's
+// temporary-auth-failure, so a client is never told its secret is wrong
+// while a backend that might have accepted it was unreachable.
+// ErrUnknownUser and ErrBadCredentials are refusals, anything else a fault.
+func firstAccepted[B Backend](backends []B, check func(B) (string, error)) verdict {
+	var v verdict
+	var fault error
+	for _, b := range backends {
+		user, err := check(b)
+		switch {
+		case err == nil:
+			return verdict{user: user, accepted: true}
+		case errors.Is(err, ErrUnknownUser):
+		case errors.Is(err, ErrBadCredentials):
+			v.known = true
+		default:
+			fault = errors.Join(fault, fmt.Errorf("%s: %w", b.Name(), err))
+		}
+	}
+	if fault != nil {
+		v.failure = &Failure{Condition: TemporaryAuthFailure, Cause: fault}
+	}
+	return v
 }

@@ -2,8 +2,6 @@ package auth
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"unicode/utf8"
 )
 
@@ -41,26 +39,21 @@ func (e *externalExchange) Step(ctx context.Context, resp []byte) ([]byte, bool,
 	if e.s.limit.blocked(ip, e.ci.Host, "") {
 		return nil, false, notAuthorized()
 	}
-	var fault error
-	for _, b := range e.h.external {
+	v := firstAccepted(e.h.external, func(b ExternalChecker) (string, error) {
 		if !b.HasExternal(e.ci) {
-			continue
+			return "", ErrUnknownUser // nothing for this backend on the connection
 		}
-		user, err := b.CheckExternal(ctx, e.ci, authzid)
-		switch {
-		case err == nil:
-			if !authorized(authzid, user, e.ci.Host) {
-				return nil, false, fail(InvalidAuthzid, "")
-			}
-			e.username = user
-			return nil, true, nil
-		case errors.Is(err, ErrUnknownUser), errors.Is(err, ErrBadCredentials):
-		default:
-			fault = errors.Join(fault, fmt.Errorf("%s: %w", b.Name(), err))
+		return b.CheckExternal(ctx, e.ci, authzid)
+	})
+	if v.accepted {
+		if !authorized(authzid, v.user, e.ci.Host) {
+			return nil, false, fail(InvalidAuthzid, "")
 		}
+		e.username = v.user
+		return nil, true, nil
 	}
-	if fault != nil {
-		return nil, false, &Failure{Condition: TemporaryAuthFailure, Cause: fault}
+	if v.failure != nil {
+		return nil, false, v.failure
 	}
 	e.s.limit.failed(ip, e.ci.Host, "")
 	return nil, false, notAuthorized()

@@ -3,8 +3,6 @@ package auth
 import (
 	"bytes"
 	"context"
-	"errors"
-	"fmt"
 	"strings"
 	"unicode/utf8"
 )
@@ -67,23 +65,18 @@ func (e *oauthBearerExchange) Step(ctx context.Context, resp []byte) ([]byte, bo
 		e.state = stateErrorSent
 		return oauthErrorChallenge, false, nil
 	}
-	var fault error
-	for _, b := range e.h.tokens {
-		user, err := b.CheckToken(ctx, e.ci, token)
-		switch {
-		case err == nil:
-			if !authorized(authzid, user, e.ci.Host) {
-				return nil, false, fail(InvalidAuthzid, "")
-			}
-			e.username = user
-			return nil, true, nil
-		case errors.Is(err, ErrBadCredentials), errors.Is(err, ErrUnknownUser):
-		default:
-			fault = errors.Join(fault, fmt.Errorf("%s: %w", b.Name(), err))
+	v := firstAccepted(e.h.tokens, func(b TokenChecker) (string, error) {
+		return b.CheckToken(ctx, e.ci, token)
+	})
+	if v.accepted {
+		if !authorized(authzid, v.user, e.ci.Host) {
+			return nil, false, fail(InvalidAuthzid, "")
 		}
+		e.username = v.user
+		return nil, true, nil
 	}
-	if fault != nil {
-		return nil, false, &Failure{Condition: TemporaryAuthFailure, Cause: fault}
+	if v.failure != nil {
+		return nil, false, v.failure
 	}
 	e.s.limit.failed(ip, e.ci.Host, authzidUser(authzid))
 	e.state = stateErrorSent
