@@ -60,6 +60,21 @@ type General struct {
 	// the spare memory back to the operating system, as after a login
 	// storm. "0s" never does. Key: memory_trim_interval. Default: "10s".
 	MemoryTrimInterval Duration `toml:"memory_trim_interval"`
+	// GCPercent is the Go collector's GOGC: how far the heap may grow past
+	// its live size, in percent, before the next collection. Go's own 100
+	// makes a busy server collect so often that the collector's marking
+	// shows in message latency on one core; 400 collects a quarter as
+	// often, and memory_limit and memory_trim_interval keep the larger
+	// heap in check. The GOGC environment variable, when set, wins.
+	// Key: gc_percent. Default: 400.
+	GCPercent int `toml:"gc_percent"`
+	// MemoryLimit is the Go runtime's soft memory limit (GOMEMLIMIT): near
+	// it the collector runs as often as it must, whatever gc_percent says.
+	// "auto" takes three quarters of the machine's memory or of the
+	// cgroup's limit, whichever is smaller; "off" sets none; or a size such
+	// as "2GiB". The GOMEMLIMIT environment variable, when set, wins.
+	// Key: memory_limit. Default: "auto".
+	MemoryLimit MemoryLimit `toml:"memory_limit"`
 }
 
 // Listen is the [listen] table.
@@ -510,6 +525,7 @@ func Default() *Config {
 			DataDir:            "./data",
 			ShutdownGrace:      Duration(10 * time.Second),
 			MemoryTrimInterval: Duration(10 * time.Second),
+			GCPercent:          400,
 		},
 		Listen: Listen{
 			C2S:  []C2S{starttls, direct},

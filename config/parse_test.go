@@ -113,6 +113,15 @@ func TestParseErrors(t *testing.T) {
 			[]string{`meerkat.toml:3: listen.c2s[0].idle_timeout: invalid duration "5 minutes": write a number and a unit, such as "30s", "5m" or "1h30m"`}},
 		{"negative duration", "[general]\nshutdown_grace = \"-1s\"\n",
 			[]string{`meerkat.toml:2: general.shutdown_grace: invalid duration "-1s": must not be negative`}},
+		{"memory limit without unit word", "[general]\nmemory_limit = \"lots\"\n",
+			[]string{`meerkat.toml:2: general.memory_limit: invalid memory limit "lots": write "auto", "off" or a size such as "2GiB" or "512MiB"`}},
+		{"memory limit too small", "[general]\nmemory_limit = \"64KB\"\n",
+			[]string{`meerkat.toml:2: general.memory_limit: invalid memory limit "64KB": must be at least 32MiB`}},
+		{"memory limit size", "[general]\nmemory_limit = \"2GiB\"\n", nil},
+		{"gc percent too small", "[general]\ngc_percent = 5\n",
+			[]string{`meerkat.toml:2: general.gc_percent: must be at least 10, or -1 to collect only near memory_limit`}},
+		{"gc off without limit", "[general]\ngc_percent = -1\nmemory_limit = \"off\"\n",
+			[]string{`meerkat.toml:2: general.gc_percent: -1 (collect only near the memory limit) needs a memory_limit other than "off"`}},
 		{"module not a table", "[modules]\nping = true\n",
 			[]string{`meerkat.toml:2: modules.ping: expected a table, got a boolean (true)`}},
 
@@ -306,6 +315,7 @@ format = "json"
 		DataDir:            "/var/lib/meerkat",
 		ShutdownGrace:      Duration(90 * time.Second),
 		MemoryTrimInterval: Duration(10 * time.Second),
+		GCPercent:          400,
 	}
 	var first, second C2S
 	first.SetDefaults()

@@ -104,6 +104,12 @@ func (r *reporter) general(g *General) {
 	if g.MemoryTrimInterval < 0 {
 		r.fail("general.memory_trim_interval", "must not be negative")
 	}
+	if g.GCPercent < 10 && g.GCPercent != -1 {
+		r.fail("general.gc_percent", "must be at least 10, or -1 to collect only near memory_limit")
+	}
+	if g.GCPercent == -1 && g.MemoryLimit == MemoryLimitOff {
+		r.fail("general.gc_percent", "-1 (collect only near the memory limit) needs a memory_limit other than \"off\"")
+	}
 }
 
 // boundAddr is a listener address already checked, kept to find two

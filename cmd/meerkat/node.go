@@ -19,6 +19,7 @@ import (
 	"github.com/meerkat-xmpp/meerkat/api"
 	"github.com/meerkat-xmpp/meerkat/c2s"
 	"github.com/meerkat-xmpp/meerkat/config"
+	"github.com/meerkat-xmpp/meerkat/internal/gctune"
 	"github.com/meerkat-xmpp/meerkat/internal/memtrim"
 	"github.com/meerkat-xmpp/meerkat/internal/selfsigned"
 	"github.com/meerkat-xmpp/meerkat/metrics"
@@ -154,6 +155,9 @@ func startNode(ctx context.Context, cfg *config.Config, log *slog.Logger) (n *no
 		go n.http.Serve(ln)
 		log.Info("http listening", "address", ln.Addr().String())
 	}
+	gc := gctune.Apply(gctune.Policy{GCPercent: cfg.General.GCPercent, MemoryLimit: int64(cfg.General.MemoryLimit)})
+	log.Info("garbage collector", "gc_percent", gc.GCPercent, "gc_percent_from", gc.GCPercentFrom,
+		"memory_limit_bytes", gc.MemoryLimit, "memory_limit_from", gc.MemoryLimitSrc)
 	trim := &memtrim.Trimmer{Interval: cfg.General.MemoryTrimInterval.D(), OnTrim: func(spare uint64) {
 		log.Debug("returned spare memory to the OS", "spare_bytes", spare)
 	}}
