@@ -31,8 +31,12 @@ type Stats struct {
 	Held      uint64 // heap bytes held from the OS: objects (live or garbage), free and unused space
 }
 
-// spare is what a collection and scavenge could give back.
-func (s Stats) spare() uint64 { return s.Held - min(s.Held, s.Live) }
+// spare is what a collection and scavenge could give back, given that
+// kept bytes stayed after the last one.
+func (s Stats) spare(kept uint64) uint64 {
+	floor := max(s.Live, kept)
+	return s.Held - min(s.Held, floor)
+}
 
 // Trimmer returns idle memory to the OS; see the package doc.
 type Trimmer struct {
@@ -49,6 +53,12 @@ type Trimmer struct {
 
 	last Stats
 	seen bool
+	// kept is what the heap held right after the last trim: memory a
+	// collection could not give back (live objects and the free slots of
+	// spans they keep, the fragmentation a login storm leaves). Counting
+	// it as spare would collect a quiet server again at every interval for
+	// nothing.
+	kept uint64
 }
 
 // quietShift sets how much may be allocated in one interval for the server
@@ -75,7 +85,7 @@ func (t *Trimmer) Check() bool {
 	if allocated > st.Live>>quietShift {
 		return false // busy: the collector's own pacing is right
 	}
-	spare := st.spare()
+	spare := st.spare(t.kept)
 	if spare < minSpare || spare < st.Live/4 {
 		return false // little to give back
 	}
@@ -88,6 +98,7 @@ func (t *Trimmer) Check() bool {
 		t.OnTrim(spare)
 	}
 	t.last = read() // the forced collection's own work does not count as traffic
+	t.kept = t.last.Held
 	return true
 }
 

@@ -51,6 +51,37 @@ func TestCheck(t *testing.T) {
 	}
 }
 
+// TestNoTrimOfWhatCannotBeReturned: after a trim that left fragmented spans
+// behind, a quiet server is not collected again at every interval; it is
+// once the heap has grown well past what the last trim kept.
+func TestNoTrimOfWhatCannotBeReturned(t *testing.T) {
+	const mb = 1 << 20
+	reads := []Stats{
+		{Allocated: 1000 * mb, Live: 80 * mb, Held: 240 * mb}, // first look
+		{Allocated: 1001 * mb, Live: 80 * mb, Held: 240 * mb}, // quiet: trim
+		{Allocated: 1001 * mb, Live: 80 * mb, Held: 200 * mb}, // after the trim: 120 MB stayed
+		{Allocated: 1002 * mb, Live: 80 * mb, Held: 200 * mb}, // still quiet, nothing new
+		{Allocated: 1003 * mb, Live: 80 * mb, Held: 200 * mb}, // still quiet, nothing new
+		{Allocated: 1100 * mb, Live: 80 * mb, Held: 300 * mb}, // busy
+		{Allocated: 1101 * mb, Live: 80 * mb, Held: 300 * mb}, // quiet, 100 MB new spare: trim
+		{Allocated: 1101 * mb, Live: 80 * mb, Held: 200 * mb},
+	}
+	var trims []int
+	i := 0
+	tr := Trimmer{
+		Read: func() Stats { s := reads[i]; i++; return s },
+		Free: func() {},
+	}
+	for n := 0; i < len(reads); n++ {
+		if tr.Check() {
+			trims = append(trims, n)
+		}
+	}
+	if len(trims) != 2 || trims[0] != 1 || trims[1] != 5 {
+		t.Fatalf("trimmed at checks %v, want [1 5]", trims)
+	}
+}
+
 // TestReadStats checks the runtime metrics exist under the names used.
 func TestReadStats(t *testing.T) {
 	keep := make([][]byte, 0, 64)
