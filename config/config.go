@@ -65,7 +65,9 @@ type General struct {
 	// makes a busy server collect so often that the collector's marking
 	// shows in message latency on one core; 400 collects a quarter as
 	// often, and memory_limit and memory_trim_interval keep the larger
-	// heap in check. The GOGC environment variable, when set, wins.
+	// heap in check. While the live heap grows (logins, joins) the server
+	// collects at 100, so that long-lived state is packed densely (see
+	// internal/gctune). The GOGC environment variable, when set, wins.
 	// Key: gc_percent. Default: 400.
 	GCPercent int `toml:"gc_percent"`
 	// MemoryLimit is the Go runtime's soft memory limit (GOMEMLIMIT): near

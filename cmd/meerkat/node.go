@@ -158,6 +158,9 @@ func startNode(ctx context.Context, cfg *config.Config, log *slog.Logger) (n *no
 	gc := gctune.Apply(gctune.Policy{GCPercent: cfg.General.GCPercent, MemoryLimit: int64(cfg.General.MemoryLimit)})
 	log.Info("garbage collector", "gc_percent", gc.GCPercent, "gc_percent_from", gc.GCPercentFrom,
 		"memory_limit_bytes", gc.MemoryLimit, "memory_limit_from", gc.MemoryLimitSrc)
+	if gc.GCPercentFrom == "config" {
+		go (&gctune.Governor{Percent: gc.GCPercent}).Run(ctx)
+	}
 	trim := &memtrim.Trimmer{Interval: cfg.General.MemoryTrimInterval.D(), OnTrim: func(spare uint64) {
 		log.Debug("returned spare memory to the OS", "spare_bytes", spare)
 	}}
