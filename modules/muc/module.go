@@ -295,6 +295,11 @@ func (s *service) presence(ctx context.Context, el *stream.Element, from, to jid
 		s.m.router.Bounce(ctx, el, stanza.NewError(stanza.JIDMalformed, "a nick is needed to join"))
 		return
 	}
+	nick, e := enforceNick(to.Resourcepart())
+	if e != nil {
+		s.m.router.Bounce(ctx, el, e)
+		return
+	}
 	for range 3 {
 		if r == nil {
 			if e := s.mayCreate(from); e != nil {
@@ -308,7 +313,7 @@ func (s *service) presence(ctx context.Context, el *stream.Element, from, to jid
 				s.m.metrics.created.Inc()
 			}
 		}
-		if r.join(ctx, el, from, to.Resourcepart()) {
+		if r.join(ctx, el, from, nick, to.Resourcepart()) {
 			return
 		}
 		r = nil // emptied and removed meanwhile: look again

@@ -82,6 +82,7 @@ type Room struct {
 	gone      bool // destroyed or emptied and removed from the directory
 	affs      map[string]affEntry
 	nicks     map[string]*occupant // nick → occupant
+	folded    map[string]*occupant // nickKey(nick) → occupant, for conflicts
 	byFull    map[string]*occupant // full JID → occupant
 	subject   string
 	subjectBy string
@@ -109,7 +110,7 @@ func (s *service) newRoom(name string, creator jid.JID) *Room {
 func (s *service) emptyRoom(name string) *Room {
 	j, _ := jid.New(name, s.domain, "")
 	return &Room{svc: s, name: name, jid: j, affs: map[string]affEntry{},
-		nicks: map[string]*occupant{}, byFull: map[string]*occupant{}}
+		nicks: map[string]*occupant{}, folded: map[string]*occupant{}, byFull: map[string]*occupant{}}
 }
 
 // load restores the service's persistent rooms from storage.
