@@ -123,19 +123,10 @@ func (r *Room) private(el *stream.Element, o *occupant, nick, typ string) *stanz
 	if typ == stanza.MessageGroupchat {
 		return stanza.NewError(stanza.BadRequest, "private messages are not groupchat")
 	}
-	switch r.cfg.AllowPM {
-	case "none":
-		return stanza.NewError(stanza.Forbidden, "private messages are disabled in this room")
-	case "participants":
-		if o.role < RoleParticipant {
-			return stanza.NewError(stanza.Forbidden, "")
-		}
-	case "moderators":
-		if o.role != RoleModerator {
-			return stanza.NewError(stanza.Forbidden, "")
-		}
+	if e := r.mayPrivate(o); e != nil {
+		return e
 	}
-	target := r.nicks[nick]
+	target := r.byNick(nick)
 	if target == nil {
 		return stanza.NewError(stanza.ItemNotFound, "no such occupant")
 	}

@@ -239,10 +239,12 @@ func (s *service) sessionGone(ctx context.Context, full jid.JID, gone router.Ses
 // service domain or one of its rooms.
 func (s *service) HandleStanza(ctx context.Context, el *stream.Element, to jid.JID) {
 	from, err := s.m.router.JIDs().Parse(el.Attr("from"))
-	if err != nil || from.Resourcepart() == "" {
-		return // only sessions route here, and they stamp full JIDs
-	}
 	k := stanza.KindOf(el)
+	if err != nil || from.Resourcepart() == "" && !(k == stanza.KindIQ && !isRequest(el) && to.Resourcepart() != "") {
+		// Sessions stamp full JIDs. The one stanza from a bare JID the
+		// service takes is an account's answer to a relayed vCard request.
+		return
+	}
 	s.m.metrics.stanzas.WithLabelValues(k.String()).Inc()
 	if to.Localpart() == "" {
 		if k == stanza.KindIQ {

@@ -88,6 +88,7 @@ type Room struct {
 	subjectBy string
 	history   []histItem
 	creator   string
+	relays    map[string]relay // relayed IQs waiting for an answer, by the id they went out with
 }
 
 func (s *service) defaultConfig() roomConfig {
