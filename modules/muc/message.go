@@ -105,6 +105,7 @@ func (r *Room) post(m *stream.Element, hasBody bool) {
 			r.history = r.history[:n]
 		}
 		r.history = append(r.history, histItem{at: time.Now(), el: m.DeepCopy(), n: len(bc.raw.Head) + len(bc.raw.Tail) - len("to=''")})
+		r.histChanged()
 	}
 }
 

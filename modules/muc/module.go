@@ -59,6 +59,9 @@ type Module struct {
 
 	mu       sync.Mutex
 	services map[string]*service
+
+	stopFlush chan struct{} // closed by Stop: the history flusher ends
+	flushDone chan struct{} // closed by the flusher when it has ended
 }
 
 // New checks cfg and returns the module; it has no side effects.
@@ -104,12 +107,28 @@ func (m *Module) Start(ctx context.Context, h *module.Host) error {
 		h.AddItem(module.Item{JID: domain, Name: "Chatrooms"})
 	}
 	module.OnEvent(h, &h.Hooks().SessionClosed, 0, m.onSessionClosed)
+	if m.store != nil {
+		m.stopFlush, m.flushDone = make(chan struct{}), make(chan struct{})
+		go m.flushLoop(m.stopFlush, m.flushDone)
+	}
 	return nil
 }
 
-// Stop ends nothing: rooms live in memory and persistent ones are already
-// stored on every change.
-func (m *Module) Stop(context.Context) error { return nil }
+// Stop writes the history of persistent rooms that changed since the last
+// flush; everything else of a persistent room is stored as it changes.
+func (m *Module) Stop(ctx context.Context) error {
+	if m.stopFlush == nil {
+		return nil
+	}
+	close(m.stopFlush)
+	select {
+	case <-m.flushDone:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	m.flushHistories(ctx)
+	return nil
+}
 
 // onSessionClosed makes a session that ended without leaving leave every
 // room it was in, as if it had sent unavailable presence.
@@ -197,11 +216,12 @@ type service struct {
 
 	mu     sync.Mutex
 	joined map[string]map[*Room]bool // full JID → rooms it is in
+	dirty  map[*Room]struct{}        // persistent rooms whose history changed since the last flush
 }
 
 func newService(m *Module, domain string, d Directory) *service {
 	j, _ := jid.New("", domain, "")
-	return &service{m: m, domain: domain, jid: j, rooms: d, joined: map[string]map[*Room]bool{}}
+	return &service{m: m, domain: domain, jid: j, rooms: d, joined: map[string]map[*Room]bool{}, dirty: map[*Room]struct{}{}}
 }
 
 func (s *service) track(full string, r *Room, in bool) {

@@ -212,6 +212,7 @@ func (r *Room) applyConfig(ctx context.Context, f form) *stanza.Error {
 	}
 	if len(r.history) > c.HistoryLength {
 		r.history = append(r.history[:0], r.history[len(r.history)-c.HistoryLength:]...)
+		r.histChanged()
 	}
 	switch {
 	case old.Persistent && !c.Persistent:

@@ -89,6 +89,10 @@ type Room struct {
 	history   []histItem
 	creator   string
 	relays    map[string]relay // relayed IQs waiting for an answer, by the id they went out with
+	histDirty bool             // history changed since it was last written (history.go)
+	storeGen  uint64           // counts removals from storage, so a late history write can tell
+
+	storeMu sync.Mutex // orders history writes; never taken while mu is held
 }
 
 func (s *service) defaultConfig() roomConfig {
@@ -137,6 +141,11 @@ func (s *service) load(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
+		msgs, err := s.m.store.RoomHistory(ctx, s.domain, sr.Name)
+		if err != nil {
+			return err
+		}
+		r.loadHistory(msgs)
 		for _, a := range affs {
 			aff, ok := ParseAffiliation(a.Affiliation)
 			if !ok {
@@ -196,6 +205,9 @@ func (r *Room) save(ctx context.Context, withAffs bool) {
 		}
 	}
 	r.storeErr("save room", err)
+	if withAffs {
+		r.histChanged() // what was said before the room was first stored
+	}
 }
 
 func (r *Room) saveAff(ctx context.Context, bare string) {
@@ -219,6 +231,7 @@ func (r *Room) unsave(ctx context.Context) {
 	if st == nil {
 		return
 	}
+	r.storeGen++
 	ctx, cancel := r.storeCtx(ctx)
 	defer cancel()
 	if err := st.DeleteRoom(ctx, r.svc.domain, r.name); !errors.Is(err, storage.ErrNotFound) {
