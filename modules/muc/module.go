@@ -2,9 +2,12 @@
 // domain (conference.<host> by default): rooms with the muc#roomconfig
 // options, roles and affiliations, discussion history, subjects,
 // mediated invitations, voice requests, room registration of nicks,
-// persistent rooms kept in storage, XEP-0128 extended room info and
-// XEP-0410 self-ping. XEP-0249 direct invitations are plain messages
-// between users and pass through the router untouched.
+// nicks under the PRECIS Nickname profile (RFC 8266), IQs relayed between
+// occupants, persistent rooms and their history kept in storage, XEP-0128
+// extended room info and XEP-0410 self-ping. XEP-0249 direct invitations
+// are plain messages between users and pass through the router untouched.
+// Room deliveries pass the router's UserReceive hook, so XEP-0191 block
+// lists apply to room traffic.
 //
 // A room handles each stanza under its own lock on the sender's
 // goroutine. Broadcasts serialize a stanza once per variant and splice
