@@ -175,17 +175,18 @@ func TestBlockingRoomTraffic(t *testing.T) {
 		t.Helper()
 		servertest.CheckResult(t, servertest.Exchange(a, id, "<iq type='set' id='"+id+"'><"+verb+" xmlns='urn:xmpp:blocking'><item jid='"+attr(j)+"'/></"+verb+"></iq>"))
 	}
-	// notFrom matches the next groupchat (or private) message from want,
-	// failing on any message from the blocked occupant JID first.
+	// firstFrom matches the next groupchat message from want, failing on
+	// any stanza from the blocked occupant JID first.
 	firstFrom := func(blocked, want, body string) func(*stream.Element) bool {
 		return func(el *stream.Element) bool {
-			if el.Local == "message" && el.Attr("from") == blocked {
+			if el.Attr("from") == blocked {
 				t.Fatalf("blocked %s got through: %s", blocked, el)
 			}
 			return groupchat(want, body)(el)
 		}
 	}
 
+	a.Expect(presenceFrom(room, "Carol", "")) // everything of Bob's before the block is read
 	block("b1", "block", room+"/Bob")
 	b.Send("<message to='" + room + "' type='groupchat'><body>from bob</body></message>")
 	b.Send("<message to='" + room + "/Alice' type='chat'><body>psst</body></message>")
