@@ -37,6 +37,8 @@ const (
 	OpRoomDelete       = "room_delete"        // Rooms.DeleteRoom
 	OpRoomAffList      = "room_aff_list"      // Rooms.RoomAffiliations
 	OpRoomAffSet       = "room_aff_set"       // Rooms.SetRoomAffiliation
+	OpRoomHistoryGet   = "room_history_get"   // Rooms.RoomHistory
+	OpRoomHistorySet   = "room_history_set"   // Rooms.SetRoomHistory
 )
 
 // Ops returns every operation name a backend may report, so that a metrics
@@ -73,6 +75,8 @@ func Ops() []string {
 		OpRoomDelete,
 		OpRoomAffList,
 		OpRoomAffSet,
+		OpRoomHistoryGet,
+		OpRoomHistorySet,
 	}
 }
 

@@ -1,7 +1,7 @@
 // Package servertest runs an in-process Meerkat core for module tests: a
 // router, the c2s listener on 127.0.0.1:0 (STARTTLS), SCRAM auth over a
-// SQLite store with a few users, and the modules under test, started
-// through module.Set as the server binary does. Tests speak XMPP to it over
+// SQLite (or PostgreSQL) store with a few users, and the modules under
+// test, started through module.Set as the server binary does. Tests speak XMPP to it over
 // real sockets with internal/xmpptest.
 //
 // It also holds what module tests share besides the server: stanza
@@ -28,6 +28,7 @@ import (
 	"github.com/meerkat-xmpp/meerkat/module"
 	"github.com/meerkat-xmpp/meerkat/router"
 	"github.com/meerkat-xmpp/meerkat/storage"
+	"github.com/meerkat-xmpp/meerkat/storage/postgres"
 	"github.com/meerkat-xmpp/meerkat/storage/sqlite"
 )
 
@@ -46,6 +47,9 @@ type Options struct {
 	// DB is the SQLite file to use; default a new one in t.TempDir().
 	// Tests of a restart start a second server on the first one's file.
 	DB string
+	// PostgresDSN, when set, runs the server on that PostgreSQL database
+	// (from internal/testpg) instead of SQLite; DB is then ignored.
+	PostgresDSN string
 }
 
 // Server is a running test server.
@@ -74,7 +78,13 @@ func Start(t testing.TB, o Options) *Server {
 	if path == "" {
 		path = filepath.Join(t.TempDir(), "meerkat.db")
 	}
-	db, err := sqlite.Open(ctx, path, sqlite.Options{AutoMigrate: true})
+	var db storage.Store
+	var err error
+	if o.PostgresDSN != "" {
+		db, err = postgres.Open(ctx, o.PostgresDSN, postgres.Options{AutoMigrate: true})
+	} else {
+		db, err = sqlite.Open(ctx, path, sqlite.Options{AutoMigrate: true})
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,7 +99,7 @@ func Start(t testing.TB, o Options) *Server {
 		t.Fatal(err)
 	}
 	for _, u := range users {
-		if err := db.CreateUser(ctx, Host, u, creds); err != nil && !(o.DB != "" && errors.Is(err, storage.ErrExists)) {
+		if err := db.CreateUser(ctx, Host, u, creds); err != nil && !((o.DB != "" || o.PostgresDSN != "") && errors.Is(err, storage.ErrExists)) {
 			t.Fatal(err)
 		}
 	}

@@ -12,6 +12,10 @@ import (
 
 // iq handles an IQ to the room or to an occupant.
 func (r *Room) iq(ctx context.Context, el *stream.Element, from, to jid.JID) {
+	if to.Resourcepart() != "" {
+		r.occupantIQ(ctx, el, from, to)
+		return
+	}
 	if !isRequest(el) {
 		return
 	}
@@ -36,19 +40,6 @@ func (r *Room) handleIQ(ctx context.Context, el, payload *stream.Element, from, 
 	}
 	o := r.byFull[from.String()]
 	get := el.Attr("type") == stanza.IQGet
-	if nick := to.Resourcepart(); nick != "" {
-		// XEP-0410: a ping to one's own occupant JID says whether one is
-		// still joined. IQs to other occupants are not relayed.
-		switch {
-		case o == nil:
-			return nil, stanza.NewError(stanza.NotAcceptable, "you are not in this room")
-		case payload.Is(NSPing, "ping") && o.nick == nick:
-			return nil, nil
-		case r.nicks[nick] == nil:
-			return nil, stanza.NewError(stanza.ItemNotFound, "")
-		}
-		return nil, stanza.ErrServiceUnavailable()
-	}
 	switch {
 	case payload.Is(NSDiscoInf, "query") && get:
 		return r.discoInfo(payload.Attr("node"))

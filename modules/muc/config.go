@@ -46,6 +46,11 @@ type Config struct {
 	DefaultWhois string `toml:"default_whois"`
 	// StorageTimeout bounds each storage call. Default "5s".
 	StorageTimeout time.Duration `toml:"storage_timeout"`
+	// EnforceRegisteredNicks holds a user who registered a nick in a room
+	// (XEP-0045 §7.10) to that nick: a join under another nick enters
+	// under the registered one (status 210), and a change to another is
+	// not-acceptable. Off, a registered nick is only reserved. Default true.
+	EnforceRegisteredNicks bool `toml:"enforce_registered_nicks"`
 }
 
 // DefaultConfig returns the defaults.
@@ -59,6 +64,8 @@ func DefaultConfig() Config {
 		DefaultPublic:  true,
 		DefaultWhois:   whoisModerators,
 		StorageTimeout: 5 * time.Second,
+
+		EnforceRegisteredNicks: true,
 	}
 }
 

@@ -3,9 +3,12 @@ package muc_test
 import (
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/meerkat-xmpp/meerkat/internal/servertest"
+	"github.com/meerkat-xmpp/meerkat/internal/testpg"
 	"github.com/meerkat-xmpp/meerkat/internal/xmpptest"
 	"github.com/meerkat-xmpp/meerkat/module"
 	"github.com/meerkat-xmpp/meerkat/modules/disco"
@@ -484,4 +487,102 @@ func mustMUC(t *testing.T, cfg muc.Config) *muc.Module {
 		t.Fatal(err)
 	}
 	return m
+}
+
+// TestRestartKeepsHistory: a persistent room's discussion history, trimmed
+// to its history length, survives a restart with its delay stamps; what
+// was said before the room became persistent counts too, and a destroyed
+// room's history does not come back with a new room of the same name.
+func TestRestartKeepsHistory(t *testing.T) {
+	for _, backend := range []struct {
+		name string
+		opts func(t *testing.T) servertest.Options
+	}{
+		{"sqlite", func(t *testing.T) servertest.Options {
+			return servertest.Options{DB: filepath.Join(t.TempDir(), "meerkat.db")}
+		}},
+		{"postgres", func(t *testing.T) servertest.Options { return servertest.Options{PostgresDSN: testpg.DSN(t)} }},
+	} {
+		t.Run(backend.name, func(t *testing.T) {
+			o := backend.opts(t)
+			testRestartKeepsHistory(t, func() *servertest.Server { return startMUCWith(t, muc.DefaultConfig(), o) })
+		})
+	}
+}
+
+func testRestartKeepsHistory(t *testing.T, start func() *servertest.Server) {
+	srv := start()
+	a := srv.Login(t, "alice", "pc")
+	room, gone := "kept@"+svc, "gone@"+svc
+	create(t, a, room, "Alice")
+	say := func(room string, bodies ...string) {
+		t.Helper()
+		for _, b := range bodies {
+			a.Send("<message to='" + room + "' type='groupchat'><body>" + b + "</body></message>")
+			a.Expect(groupchat(room+"/Alice", b))
+		}
+	}
+	say(room, "before persistence")
+	configure(t, a, room, map[string]string{"muc#roomconfig_persistentroom": "1", "muc#roomconfig_historylength": "4"})
+	say(room, "one", "two", "three")
+	create(t, a, gone, "Alice")
+	configure(t, a, gone, map[string]string{"muc#roomconfig_persistentroom": "1"})
+	say(gone, "old secret")
+	servertest.CheckResult(t, servertest.Exchange(a, "x", "<iq type='set' id='x' to='"+gone+"'><query xmlns='http://jabber.org/protocol/muc#owner'><destroy/></query></iq>"))
+	create(t, a, gone, "Alice")
+	configure(t, a, gone, map[string]string{"muc#roomconfig_persistentroom": "1"})
+	srv.Stop()
+
+	srv = start()
+	history := func(c *xmpptest.Client, room, nick string) (bodies []string) {
+		t.Helper()
+		c.Send("<presence to='" + room + "/" + nick + "'><x xmlns='http://jabber.org/protocol/muc'/></presence>")
+		for {
+			el := c.Expect(func(*stream.Element) bool { return true })
+			if isSubject(room)(el) {
+				return bodies
+			}
+			if el.Child(stream.NSClient, "body") == nil {
+				continue
+			}
+			d := el.Child("urn:xmpp:delay", "delay")
+			if d == nil || d.Attr("stamp") == "" || el.Attr("from") != room+"/Alice" || el.Attr("type") != "groupchat" {
+				t.Fatalf("history message after restart %s", el)
+			}
+			bodies = append(bodies, el.ChildText(stream.NSClient, "body"))
+		}
+	}
+	b := srv.Login(t, "bob", "pc")
+	if got := history(b, room, "Bob"); !slices.Equal(got, []string{"before persistence", "one", "two", "three"}) {
+		t.Fatalf("history after restart %v", got)
+	}
+	if got := history(b, gone, "Bob"); len(got) != 0 {
+		t.Fatalf("a destroyed room's history came back: %v", got)
+	}
+	// The restored history goes on: a new message pushes the oldest out
+	// (written by the flusher while running, or at the next stop).
+	a = srv.Login(t, "alice", "pc")
+	join(t, a, room, "Alice", "")
+	say(room, "four")
+	// The flusher writes it within a flush interval, without a stop.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		msgs, err := srv.Store.RoomHistory(t.Context(), svc, "kept")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(msgs) == 4 && strings.Contains(string(msgs[3].Stanza), "four") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("history not flushed while running: %d messages", len(msgs))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	srv.Stop()
+	srv = start()
+	c := srv.Login(t, "carol", "pc")
+	if got := history(c, room, "Carol"); !slices.Equal(got, []string{"one", "two", "three", "four"}) {
+		t.Fatalf("history after a second restart %v", got)
+	}
 }

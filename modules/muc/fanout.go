@@ -5,6 +5,7 @@ import (
 	"context"
 
 	"github.com/meerkat-xmpp/meerkat/router"
+	"github.com/meerkat-xmpp/meerkat/stanza"
 	"github.com/meerkat-xmpp/meerkat/stream"
 )
 
@@ -18,6 +19,11 @@ const toMarker = "muc-to-7b1f0c"
 type broadcast struct {
 	raw router.RawStanza
 	el  *stream.Element
+	// pkt is what the UserReceive hook sees for each recipient: one per
+	// broadcast, its To set per recipient, so checking a room of N costs
+	// no allocation per recipient. parsed says From is set.
+	pkt    router.Packet
+	parsed bool
 }
 
 // newBroadcast serializes el (which has no 'to') once.
@@ -48,6 +54,10 @@ func (r *Room) deliver(bc *broadcast, s *session) {
 			return
 		}
 	}
+	if !r.admit(bc, s) {
+		r.svc.m.metrics.blocked.Inc()
+		return
+	}
 	r.svc.m.metrics.delivered.Inc()
 	if rs, ok := sess.(router.RawSession); ok {
 		rs.DeliverRaw(&bc.raw, s.esc)
@@ -69,4 +79,29 @@ func (r *Room) deliverOcc(bc *broadcast, o *occupant) {
 func (r *Room) sendTo(ctx context.Context, el *stream.Element, to string) {
 	el.SetAttr("to", to)
 	r.svc.m.router.Route(ctx, el)
+}
+
+// admit runs the router's UserReceive hook for one recipient of a
+// broadcast, as the router does for a stanza routed to a local user: a
+// room hands its fan-out straight to sessions, so without this a user who
+// blocked a room or an occupant (XEP-0191, the blocking module) would
+// still get its traffic. The hook sees the room's stanza without 'to'
+// (it is spliced in per session later), so an error a hook answers with
+// has no 'from' and goes nowhere: a room wants no bounce per recipient.
+// No hook answers a room stanza by routing into this room, which matters
+// because r.mu is held here.
+func (r *Room) admit(bc *broadcast, s *session) bool {
+	h := &r.svc.m.router.Hooks().UserReceive
+	if h.Empty() {
+		return true
+	}
+	if !bc.parsed {
+		bc.parsed = true
+		bc.pkt.Kind = stanza.KindOf(bc.el)
+		bc.pkt.Type = bc.el.Attr("type")
+		bc.pkt.Stanza = bc.el
+		bc.pkt.From, _ = r.svc.m.router.JIDs().Parse(bc.el.Attr("from"))
+	}
+	bc.pkt.To = s.full
+	return r.svc.m.router.RunStanza(context.Background(), h, &bc.pkt) == router.Pass
 }

@@ -43,6 +43,10 @@ func FuzzRoomStanzas(f *testing.F) {
 		"<iq type='set' id='4' to='r@conference.localhost'><query xmlns='http://jabber.org/protocol/muc#owner'><destroy/></query></iq>",
 		"<presence to='r@conference.localhost/A' type='unavailable'/>",
 		"<iq type='get' id='5' to='conference.localhost'><query xmlns='http://jabber.org/protocol/disco#items'/></iq>",
+		"<presence to='r@conference.localhost/  ＡＢ  c '><x xmlns='http://jabber.org/protocol/muc'/></presence>",
+		"<iq type='get' id='6' to='r@conference.localhost/A'><query xmlns='jabber:iq:version'/></iq>",
+		"<iq type='result' id='muc-AAAA' to='r@conference.localhost/A'/>",
+		"<iq type='get' id='7' to='r@conference.localhost/A'><vCard xmlns='vcard-temp'/></iq>",
 	}
 	for i := range seeds {
 		f.Add(uint8(i), []byte(seeds[i]), []byte(seeds[(i+1)%len(seeds)]))
@@ -74,6 +78,31 @@ func FuzzRoomStanzas(f *testing.F) {
 				t.Errorf("room %s has no owner", r.name)
 			}
 			r.mu.Unlock()
+		}
+	})
+}
+
+// FuzzEnforceNick: the Nickname profile either refuses a nick or returns
+// one that it leaves as it is (so a rewritten nick is stable across a
+// rejoin), and whose compare key is stable too.
+func FuzzEnforceNick(f *testing.F) {
+	for _, s := range []string{"Alice", "  Carol   Ann ", "ＤＡＶＥ", "Ⅳ", "x\u200by", "   ", "", "\u00a8", "ǅ", "ß", "İ"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, nick string) {
+		out, e := enforceNick(nick)
+		if e != nil {
+			return
+		}
+		if out == "" {
+			t.Fatalf("enforceNick(%q) accepted an empty nick", nick)
+		}
+		again, e := enforceNick(out)
+		if e != nil || again != out {
+			t.Fatalf("enforceNick(%q) = %q, but enforcing that gives %q, %v", nick, out, again, e)
+		}
+		if nickKey(out) != nickKey(again) || nickKey(nickKey(out)) != nickKey(out) {
+			t.Fatalf("nickKey not stable for %q", out)
 		}
 	})
 }

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/meerkat-xmpp/meerkat/internal/servertest"
+	"github.com/meerkat-xmpp/meerkat/internal/testpg"
 	"github.com/meerkat-xmpp/meerkat/internal/xmpptest"
 	"github.com/meerkat-xmpp/meerkat/module"
 	"github.com/meerkat-xmpp/meerkat/modules/muc"
@@ -21,16 +22,28 @@ func startMUC(t *testing.T, cfg muc.Config, users ...string) *servertest.Server 
 
 func startMUCOn(t *testing.T, cfg muc.Config, db string, users ...string) *servertest.Server {
 	t.Helper()
-	if users == nil {
-		users = []string{"alice", "bob", "carol", "dave"}
+	return startMUCWith(t, cfg, servertest.Options{DB: db, Users: users})
+}
+
+// TestMain stops the throwaway PostgreSQL cluster internal/testpg may
+// start for the tests that run on PostgreSQL.
+func TestMain(m *testing.M) { testpg.Main(m) }
+
+// startMUCWith runs the module on o's store (o.Modules is set here); the
+// users default to alice, bob, carol and dave.
+func startMUCWith(t *testing.T, cfg muc.Config, o servertest.Options) *servertest.Server {
+	t.Helper()
+	if o.Users == nil {
+		o.Users = []string{"alice", "bob", "carol", "dave"}
 	}
-	return servertest.Start(t, servertest.Options{Users: users, DB: db, Modules: func(t testing.TB) []module.Module {
+	o.Modules = func(t testing.TB) []module.Module {
 		m, err := muc.New(cfg)
 		if err != nil {
 			t.Fatal(err)
 		}
 		return []module.Module{m}
-	}})
+	}
+	return servertest.Start(t, o)
 }
 
 // codes returns the muc#user status codes of el.

@@ -105,6 +105,7 @@ func (r *Room) post(m *stream.Element, hasBody bool) {
 			r.history = r.history[:n]
 		}
 		r.history = append(r.history, histItem{at: time.Now(), el: m.DeepCopy(), n: len(bc.raw.Head) + len(bc.raw.Tail) - len("to=''")})
+		r.histChanged()
 	}
 }
 
@@ -123,19 +124,10 @@ func (r *Room) private(el *stream.Element, o *occupant, nick, typ string) *stanz
 	if typ == stanza.MessageGroupchat {
 		return stanza.NewError(stanza.BadRequest, "private messages are not groupchat")
 	}
-	switch r.cfg.AllowPM {
-	case "none":
-		return stanza.NewError(stanza.Forbidden, "private messages are disabled in this room")
-	case "participants":
-		if o.role < RoleParticipant {
-			return stanza.NewError(stanza.Forbidden, "")
-		}
-	case "moderators":
-		if o.role != RoleModerator {
-			return stanza.NewError(stanza.Forbidden, "")
-		}
+	if e := r.mayPrivate(o); e != nil {
+		return e
 	}
-	target := r.nicks[nick]
+	target := r.byNick(nick)
 	if target == nil {
 		return stanza.NewError(stanza.ItemNotFound, "no such occupant")
 	}

@@ -19,6 +19,8 @@ type metrics struct {
 	invites     prometheus.Counter
 	kicks       prometheus.Counter
 	storeErrors prometheus.Counter
+	relayed     prometheus.Counter
+	blocked     prometheus.Counter
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
@@ -41,9 +43,11 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		invites:     counter("invites_total", "Mediated invitations sent."),
 		kicks:       counter("kicks_total", "Occupants kicked by a moderator."),
 		storeErrors: counter("storage_errors_total", "Storage calls that failed; the room lives on in memory."),
+		relayed:     counter("iq_relayed_total", "IQ requests relayed from one occupant to another."),
+		blocked:     counter("deliveries_blocked_total", "Room stanzas not handed to a session because its user blocks the sender (XEP-0191)."),
 	}
 	cs := []prometheus.Collector{m.stanzas, m.rooms, m.occupants, m.created, m.destroyed, m.joins, m.messages,
-		m.delivered, m.invites, m.kicks, m.storeErrors}
+		m.delivered, m.invites, m.kicks, m.storeErrors, m.relayed, m.blocked}
 	for _, c := range cs {
 		if err := reg.Register(c); err != nil {
 			var are prometheus.AlreadyRegisteredError

@@ -2,9 +2,12 @@
 // domain (conference.<host> by default): rooms with the muc#roomconfig
 // options, roles and affiliations, discussion history, subjects,
 // mediated invitations, voice requests, room registration of nicks,
-// persistent rooms kept in storage, XEP-0128 extended room info and
-// XEP-0410 self-ping. XEP-0249 direct invitations are plain messages
-// between users and pass through the router untouched.
+// nicks under the PRECIS Nickname profile (RFC 8266), IQs relayed between
+// occupants, persistent rooms and their history kept in storage, XEP-0128
+// extended room info and XEP-0410 self-ping. XEP-0249 direct invitations
+// are plain messages between users and pass through the router untouched.
+// Room deliveries pass the router's UserReceive hook, so XEP-0191 block
+// lists apply to room traffic.
 //
 // A room handles each stanza under its own lock on the sender's
 // goroutine. Broadcasts serialize a stanza once per variant and splice
@@ -59,6 +62,9 @@ type Module struct {
 
 	mu       sync.Mutex
 	services map[string]*service
+
+	stopFlush chan struct{} // closed by Stop: the history flusher ends
+	flushDone chan struct{} // closed by the flusher when it has ended
 }
 
 // New checks cfg and returns the module; it has no side effects.
@@ -104,12 +110,28 @@ func (m *Module) Start(ctx context.Context, h *module.Host) error {
 		h.AddItem(module.Item{JID: domain, Name: "Chatrooms"})
 	}
 	module.OnEvent(h, &h.Hooks().SessionClosed, 0, m.onSessionClosed)
+	if m.store != nil {
+		m.stopFlush, m.flushDone = make(chan struct{}), make(chan struct{})
+		go m.flushLoop(m.stopFlush, m.flushDone)
+	}
 	return nil
 }
 
-// Stop ends nothing: rooms live in memory and persistent ones are already
-// stored on every change.
-func (m *Module) Stop(context.Context) error { return nil }
+// Stop writes the history of persistent rooms that changed since the last
+// flush; everything else of a persistent room is stored as it changes.
+func (m *Module) Stop(ctx context.Context) error {
+	if m.stopFlush == nil {
+		return nil
+	}
+	close(m.stopFlush)
+	select {
+	case <-m.flushDone:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	m.flushHistories(ctx)
+	return nil
+}
 
 // onSessionClosed makes a session that ended without leaving leave every
 // room it was in, as if it had sent unavailable presence.
@@ -197,11 +219,12 @@ type service struct {
 
 	mu     sync.Mutex
 	joined map[string]map[*Room]bool // full JID → rooms it is in
+	dirty  map[*Room]struct{}        // persistent rooms whose history changed since the last flush
 }
 
 func newService(m *Module, domain string, d Directory) *service {
 	j, _ := jid.New("", domain, "")
-	return &service{m: m, domain: domain, jid: j, rooms: d, joined: map[string]map[*Room]bool{}}
+	return &service{m: m, domain: domain, jid: j, rooms: d, joined: map[string]map[*Room]bool{}, dirty: map[*Room]struct{}{}}
 }
 
 func (s *service) track(full string, r *Room, in bool) {
@@ -239,10 +262,12 @@ func (s *service) sessionGone(ctx context.Context, full jid.JID, gone router.Ses
 // service domain or one of its rooms.
 func (s *service) HandleStanza(ctx context.Context, el *stream.Element, to jid.JID) {
 	from, err := s.m.router.JIDs().Parse(el.Attr("from"))
-	if err != nil || from.Resourcepart() == "" {
-		return // only sessions route here, and they stamp full JIDs
-	}
 	k := stanza.KindOf(el)
+	if err != nil || from.Resourcepart() == "" && !(k == stanza.KindIQ && !isRequest(el) && to.Resourcepart() != "") {
+		// Sessions stamp full JIDs. The one stanza from a bare JID the
+		// service takes is an account's answer to a relayed vCard request.
+		return
+	}
 	s.m.metrics.stanzas.WithLabelValues(k.String()).Inc()
 	if to.Localpart() == "" {
 		if k == stanza.KindIQ {
@@ -295,6 +320,11 @@ func (s *service) presence(ctx context.Context, el *stream.Element, from, to jid
 		s.m.router.Bounce(ctx, el, stanza.NewError(stanza.JIDMalformed, "a nick is needed to join"))
 		return
 	}
+	nick, e := enforceNick(to.Resourcepart())
+	if e != nil {
+		s.m.router.Bounce(ctx, el, e)
+		return
+	}
 	for range 3 {
 		if r == nil {
 			if e := s.mayCreate(from); e != nil {
@@ -308,7 +338,7 @@ func (s *service) presence(ctx context.Context, el *stream.Element, from, to jid
 				s.m.metrics.created.Inc()
 			}
 		}
-		if r.join(ctx, el, from, to.Resourcepart()) {
+		if r.join(ctx, el, from, nick, to.Resourcepart()) {
 			return
 		}
 		r = nil // emptied and removed meanwhile: look again

@@ -212,6 +212,7 @@ func (r *Room) applyConfig(ctx context.Context, f form) *stanza.Error {
 	}
 	if len(r.history) > c.HistoryLength {
 		r.history = append(r.history[:0], r.history[len(r.history)-c.HistoryLength:]...)
+		r.histChanged()
 	}
 	switch {
 	case old.Persistent && !c.Persistent:
@@ -315,10 +316,14 @@ func (r *Room) register(ctx context.Context, from jid.JID, q *stream.Element) *s
 	if nick == "" {
 		return stanza.NewError(stanza.NotAcceptable, "a nick is required")
 	}
+	nick, bad := enforceNick(nick)
+	if bad != nil {
+		return bad
+	}
 	if owner := r.nickOwner(nick); owner != "" && owner != bare {
 		return stanza.NewError(stanza.Conflict, "that nick is registered by someone else")
 	}
-	if o := r.nicks[nick]; o != nil && o.bare.String() != bare {
+	if o := r.byNick(nick); o != nil && o.bare.String() != bare {
 		return stanza.NewError(stanza.Conflict, "that nick is in use")
 	}
 	e := r.affs[bare]

@@ -147,9 +147,11 @@ func (r *Room) broadcastPresence(o *occupant, po *presOpts, extraSelf *session) 
 }
 
 // join handles available presence to room/nick: entering, a nick change
-// or a presence update. It reports false when the room went away
-// meanwhile (the caller looks it up again).
-func (r *Room) join(ctx context.Context, el *stream.Element, from jid.JID, nick string) bool {
+// or a presence update. nick is the enforced form of asked, the nick as
+// the client sent it (RFC 8266); when the two differ, or the user must
+// use the nick it registered, the user's sessions hear 210. It reports
+// false when the room went away meanwhile (the caller looks it up again).
+func (r *Room) join(ctx context.Context, el *stream.Element, from jid.JID, nick, asked string) bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.gone {
@@ -176,7 +178,7 @@ func (r *Room) join(ctx context.Context, el *stream.Element, from jid.JID, nick 
 			r.broadcastPresence(o, &presOpts{}, nil)
 			return true
 		}
-		if e := r.changeNick(o, nick, el); e != nil {
+		if e := r.changeNick(o, nick, asked, el); e != nil {
 			bounce(e)
 		}
 		return true
@@ -195,10 +197,16 @@ func (r *Room) join(ctx context.Context, el *stream.Element, from jid.JID, nick 
 		bounce(stanza.NewError(stanza.RegistrationRequired, "this room is members-only"))
 		return true
 	}
-	existing := r.nicks[nick]
+	if reg := r.registeredNick(bare); reg != "" && r.svc.m.cfg.EnforceRegisteredNicks {
+		nick = reg // XEP-0045 §7.10: the user enters under the nick it registered
+	}
+	existing := r.byNick(nick)
 	if existing != nil && existing.bare.String() != bare {
 		bounce(stanza.NewError(stanza.Conflict, "that nick is in use"))
 		return true
+	}
+	if existing != nil {
+		nick = existing.nick // another session joins under the nick as it stands
 	}
 	if owner := r.nickOwner(nick); owner != "" && owner != bare {
 		bounce(stanza.NewError(stanza.Conflict, "that nick is registered by someone else"))
@@ -215,12 +223,16 @@ func (r *Room) join(ctx context.Context, el *stream.Element, from jid.JID, nick 
 	s := newSession(from)
 	s.rs = cur
 	r.svc.track(key, r, true)
+	selfCodes := r.joinCodes(fresh)
+	if nick != asked {
+		selfCodes = append(selfCodes, codeNickRewritten)
+	}
 	if existing != nil {
 		// Another session of the same user under the same nick.
 		existing.sessions = append(existing.sessions, s)
 		r.byFull[key] = existing
 		r.sendOccupants(s, existing)
-		r.deliver(newBroadcast(r.presenceEl(existing, s, true, true, &presOpts{selfCodes: r.joinCodes(false)})), s)
+		r.deliver(newBroadcast(r.presenceEl(existing, s, true, true, &presOpts{selfCodes: selfCodes})), s)
 		r.sendHistory(s, x)
 		r.sendSubject(s)
 		r.svc.m.metrics.joins.Inc()
@@ -229,13 +241,13 @@ func (r *Room) join(ctx context.Context, el *stream.Element, from jid.JID, nick 
 	o := &occupant{nick: nick, bare: from.Bare(), role: DefaultRole(aff, r.cfg.Moderated), sessions: []*session{s}, presence: stripPresence(el)}
 	r.byFull[key] = o
 	r.sendOccupants(s, o)
-	r.nicks[nick] = o
+	r.addNick(o)
 	if fresh && x == nil {
 		// A groupchat 1.0 client cannot configure: an instant room.
 		r.locked = false
 		r.save(ctx, true)
 	}
-	r.broadcastPresence(o, &presOpts{selfCodes: r.joinCodes(fresh)}, nil)
+	r.broadcastPresence(o, &presOpts{selfCodes: selfCodes}, nil)
 	r.sendHistory(s, x)
 	r.sendSubject(s)
 	r.svc.m.metrics.joins.Inc()
@@ -269,19 +281,34 @@ func (r *Room) sendOccupants(s *session, self *occupant) {
 	}
 }
 
-// nickOwner returns the bare JID that registered nick, or "".
+// nickOwner returns the bare JID that registered a nick comparing equal
+// to nick (RFC 8266 §2.4), or "".
 func (r *Room) nickOwner(nick string) string {
+	k := ""
 	for bare, e := range r.affs {
+		if e.nick == "" {
+			continue
+		}
 		if e.nick == nick {
+			return bare
+		}
+		if k == "" {
+			k = nickKey(nick)
+		}
+		if nickKey(e.nick) == k {
 			return bare
 		}
 	}
 	return ""
 }
 
-// changeNick renames o (XEP-0045 §7.6).
-func (r *Room) changeNick(o *occupant, nick string, el *stream.Element) *stanza.Error {
-	if other := r.nicks[nick]; other != nil && other != o {
+// changeNick renames o (XEP-0045 §7.6). A user held to its registered
+// nick cannot take another (not-acceptable, §7.6 on nicks locked down).
+func (r *Room) changeNick(o *occupant, nick, asked string, el *stream.Element) *stanza.Error {
+	if reg := r.registeredNick(o.bare.String()); reg != "" && r.svc.m.cfg.EnforceRegisteredNicks && nickKey(reg) != nickKey(nick) {
+		return stanza.NewError(stanza.NotAcceptable, "you must use the nick you registered: "+reg)
+	}
+	if other := r.byNick(nick); other != nil && other != o {
 		return stanza.NewError(stanza.Conflict, "that nick is in use")
 	}
 	if owner := r.nickOwner(nick); owner != "" && owner != o.bare.String() {
@@ -289,11 +316,15 @@ func (r *Room) changeNick(o *occupant, nick string, el *stream.Element) *stanza.
 	}
 	r.broadcastPresence(o, &presOpts{typ: "unavailable", codes: []string{codeNickChange},
 		item: func(it *stream.Element) { it.SetAttr("nick", nick) }}, nil)
-	delete(r.nicks, o.nick)
+	r.dropNick(o)
 	o.nick = nick
 	o.presence = stripPresence(el)
-	r.nicks[nick] = o
-	r.broadcastPresence(o, &presOpts{}, nil)
+	r.addNick(o)
+	po := &presOpts{}
+	if nick != asked {
+		po.selfCodes = []string{codeNickRewritten}
+	}
+	r.broadcastPresence(o, po, nil)
 	return nil
 }
 
@@ -336,7 +367,7 @@ func (r *Room) leaveLocked(from jid.JID, el *stream.Element, gone router.Session
 		}
 		return
 	}
-	delete(r.nicks, o.nick)
+	r.dropNick(o)
 	r.svc.m.metrics.occupants.Dec()
 	if el == nil {
 		s = nil // the session is gone: nothing to tell it
@@ -348,7 +379,7 @@ func (r *Room) leaveLocked(from jid.JID, el *stream.Element, gone router.Session
 // remove takes o out of the room after a kick, ban or membership change:
 // everyone hears the unavailable presence with codes.
 func (r *Room) remove(o *occupant, po *presOpts) {
-	delete(r.nicks, o.nick)
+	r.dropNick(o)
 	sessions := o.sessions
 	for _, s := range sessions {
 		delete(r.byFull, s.full.String())

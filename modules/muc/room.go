@@ -82,11 +82,17 @@ type Room struct {
 	gone      bool // destroyed or emptied and removed from the directory
 	affs      map[string]affEntry
 	nicks     map[string]*occupant // nick → occupant
+	folded    map[string]*occupant // nickKey(nick) → occupant, for conflicts
 	byFull    map[string]*occupant // full JID → occupant
 	subject   string
 	subjectBy string
 	history   []histItem
 	creator   string
+	relays    map[string]relay // relayed IQs waiting for an answer, by the id they went out with
+	histDirty bool             // history changed since it was last written (history.go)
+	storeGen  uint64           // counts removals from storage, so a late history write can tell
+
+	storeMu sync.Mutex // orders history writes; never taken while mu is held
 }
 
 func (s *service) defaultConfig() roomConfig {
@@ -109,7 +115,7 @@ func (s *service) newRoom(name string, creator jid.JID) *Room {
 func (s *service) emptyRoom(name string) *Room {
 	j, _ := jid.New(name, s.domain, "")
 	return &Room{svc: s, name: name, jid: j, affs: map[string]affEntry{},
-		nicks: map[string]*occupant{}, byFull: map[string]*occupant{}}
+		nicks: map[string]*occupant{}, folded: map[string]*occupant{}, byFull: map[string]*occupant{}}
 }
 
 // load restores the service's persistent rooms from storage.
@@ -135,6 +141,11 @@ func (s *service) load(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
+		msgs, err := s.m.store.RoomHistory(ctx, s.domain, sr.Name)
+		if err != nil {
+			return err
+		}
+		r.loadHistory(msgs)
 		for _, a := range affs {
 			aff, ok := ParseAffiliation(a.Affiliation)
 			if !ok {
@@ -194,6 +205,9 @@ func (r *Room) save(ctx context.Context, withAffs bool) {
 		}
 	}
 	r.storeErr("save room", err)
+	if withAffs {
+		r.histChanged() // what was said before the room was first stored
+	}
 }
 
 func (r *Room) saveAff(ctx context.Context, bare string) {
@@ -217,6 +231,7 @@ func (r *Room) unsave(ctx context.Context) {
 	if st == nil {
 		return
 	}
+	r.storeGen++
 	ctx, cancel := r.storeCtx(ctx)
 	defer cancel()
 	if err := st.DeleteRoom(ctx, r.svc.domain, r.name); !errors.Is(err, storage.ErrNotFound) {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/meerkat-xmpp/meerkat/storage"
 )
 
@@ -14,9 +16,14 @@ const (
 		subject = excluded.subject, subject_by = excluded.subject_by`
 	qDeleteRoom     = `DELETE FROM muc_rooms WHERE service = $1 AND name = $2`
 	qDeleteRoomAffs = `DELETE FROM muc_affiliations WHERE service = $1 AND name = $2`
-	qRoomAffs       = `SELECT jid, affiliation, reason, nick FROM muc_affiliations WHERE service = $1 AND name = $2 ORDER BY jid`
-	qDeleteRoomAff  = `DELETE FROM muc_affiliations WHERE service = $1 AND name = $2 AND jid = $3`
-	qSetRoomAff     = `INSERT INTO muc_affiliations (service, name, jid, affiliation, reason, nick) VALUES ($1, $2, $3, $4, $5, $6)
+	qDeleteHistory  = `DELETE FROM muc_history WHERE service = $1 AND name = $2`
+	qRoomHistory    = `SELECT at, stanza FROM muc_history WHERE service = $1 AND name = $2 ORDER BY seq`
+	qAddHistory     = `INSERT INTO muc_history (service, name, seq, at, stanza)
+		SELECT $1::text, $2::text, s.seq - 1, s.at, s.stanza
+		FROM unnest($3::timestamptz[], $4::bytea[]) WITH ORDINALITY AS s(at, stanza, seq)`
+	qRoomAffs      = `SELECT jid, affiliation, reason, nick FROM muc_affiliations WHERE service = $1 AND name = $2 ORDER BY jid`
+	qDeleteRoomAff = `DELETE FROM muc_affiliations WHERE service = $1 AND name = $2 AND jid = $3`
+	qSetRoomAff    = `INSERT INTO muc_affiliations (service, name, jid, affiliation, reason, nick) VALUES ($1, $2, $3, $4, $5, $6)
 		ON CONFLICT (service, name, jid) DO UPDATE SET affiliation = excluded.affiliation,
 		reason = excluded.reason, nick = excluded.nick`
 )
@@ -71,6 +78,9 @@ func (s *Store) DeleteRoom(ctx context.Context, service, name string) (err error
 	if _, err := tx.Exec(ctx, qDeleteRoomAffs, service, name); err != nil {
 		return fail("delete room", err)
 	}
+	if _, err := tx.Exec(ctx, qDeleteHistory, service, name); err != nil {
+		return fail("delete room", err)
+	}
 	if err := tx.Commit(ctx); err != nil {
 		return fail("delete room", err)
 	}
@@ -109,6 +119,56 @@ func (s *Store) SetRoomAffiliation(ctx context.Context, service, name string, a 
 	}
 	if err != nil {
 		return fail("set room affiliation", err)
+	}
+	return nil
+}
+
+// RoomHistory returns a room's stored history, oldest first.
+func (s *Store) RoomHistory(ctx context.Context, service, name string) (msgs []storage.RoomMessage, err error) {
+	defer s.done(storage.OpRoomHistoryGet, time.Now(), &err)
+	rows, err := s.pool.Query(ctx, qRoomHistory, service, name)
+	if err != nil {
+		return nil, fail("room history", err)
+	}
+	defer rows.Close()
+	msgs = []storage.RoomMessage{}
+	for rows.Next() {
+		var m storage.RoomMessage
+		if err := rows.Scan(&m.At, &m.Stanza); err != nil {
+			return nil, fail("room history", err)
+		}
+		m.At = m.At.UTC()
+		m.Stanza = nonNil(m.Stanza)
+		msgs = append(msgs, m)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fail("room history", err)
+	}
+	return msgs, nil
+}
+
+// SetRoomHistory replaces a room's history in one transaction: one delete
+// and one insert of all the messages as arrays, two round trips whatever
+// the history's length.
+func (s *Store) SetRoomHistory(ctx context.Context, service, name string, msgs []storage.RoomMessage) (err error) {
+	defer s.done(storage.OpRoomHistorySet, time.Now(), &err)
+	ats := make([]time.Time, len(msgs))
+	stanzas := make([][]byte, len(msgs))
+	for i, m := range msgs {
+		ats[i], stanzas[i] = m.At, nonNil(m.Stanza)
+	}
+	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, qDeleteHistory, service, name); err != nil {
+			return err
+		}
+		if len(msgs) == 0 {
+			return nil
+		}
+		_, err := tx.Exec(ctx, qAddHistory, service, name, ats, stanzas)
+		return err
+	})
+	if err != nil {
+		return fail("set room history", err)
 	}
 	return nil
 }

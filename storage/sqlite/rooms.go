@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"time"
 
 	"github.com/meerkat-xmpp/meerkat/storage"
@@ -14,6 +15,9 @@ const (
 		subject = excluded.subject, subject_by = excluded.subject_by`
 	qDeleteRoom     = `DELETE FROM muc_rooms WHERE service = ? AND name = ?`
 	qDeleteRoomAffs = `DELETE FROM muc_affiliations WHERE service = ? AND name = ?`
+	qDeleteHistory  = `DELETE FROM muc_history WHERE service = ? AND name = ?`
+	qRoomHistory    = `SELECT at, stanza FROM muc_history WHERE service = ? AND name = ? ORDER BY seq`
+	qAddHistory     = `INSERT INTO muc_history (service, name, seq, at, stanza) VALUES (?, ?, ?, ?, ?)`
 	qRoomAffs       = `SELECT jid, affiliation, reason, nick FROM muc_affiliations WHERE service = ? AND name = ? ORDER BY jid`
 	qDeleteRoomAff  = `DELETE FROM muc_affiliations WHERE service = ? AND name = ? AND jid = ?`
 	qSetRoomAff     = `INSERT INTO muc_affiliations (service, name, jid, affiliation, reason, nick) VALUES (?, ?, ?, ?, ?, ?)
@@ -73,6 +77,9 @@ func (s *Store) DeleteRoom(ctx context.Context, service, name string) (err error
 	if _, err := tx.ExecContext(ctx, qDeleteRoomAffs, service, name); err != nil {
 		return fail("delete room", err)
 	}
+	if _, err := tx.ExecContext(ctx, qDeleteHistory, service, name); err != nil {
+		return fail("delete room", err)
+	}
 	if err := tx.Commit(); err != nil {
 		return fail("delete room", err)
 	}
@@ -111,6 +118,61 @@ func (s *Store) SetRoomAffiliation(ctx context.Context, service, name string, a 
 	}
 	if err != nil {
 		return fail("set room affiliation", err)
+	}
+	return nil
+}
+
+// RoomHistory returns a room's stored history, oldest first.
+func (s *Store) RoomHistory(ctx context.Context, service, name string) (msgs []storage.RoomMessage, err error) {
+	defer s.done(storage.OpRoomHistoryGet, time.Now(), &err)
+	rows, err := s.r.QueryContext(ctx, qRoomHistory, service, name)
+	if err != nil {
+		return nil, fail("room history", err)
+	}
+	defer rows.Close()
+	msgs = []storage.RoomMessage{}
+	for rows.Next() {
+		var (
+			m  storage.RoomMessage
+			at int64
+		)
+		if err := rows.Scan(&at, &m.Stanza); err != nil {
+			return nil, fail("room history", err)
+		}
+		m.At = time.UnixMicro(at).UTC()
+		m.Stanza = nonNil(m.Stanza)
+		msgs = append(msgs, m)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fail("room history", err)
+	}
+	return msgs, nil
+}
+
+// SetRoomHistory replaces a room's history in one transaction.
+func (s *Store) SetRoomHistory(ctx context.Context, service, name string, msgs []storage.RoomMessage) (err error) {
+	defer s.done(storage.OpRoomHistorySet, time.Now(), &err)
+	err = s.inTx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, qDeleteHistory, service, name); err != nil {
+			return err
+		}
+		if len(msgs) == 0 {
+			return nil
+		}
+		st, err := tx.PrepareContext(ctx, qAddHistory)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		for i, m := range msgs {
+			if _, err := st.ExecContext(ctx, service, name, i, m.At.UnixMicro(), nonNil(m.Stanza)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fail("set room history", err)
 	}
 	return nil
 }

@@ -95,6 +95,13 @@ func RunObserve(t *testing.T, open func(t *testing.T, obs storage.Observer) stor
 			_, err := s.RoomAffiliations(ctx, "conference."+h, "r")
 			return err
 		}},
+		{storage.OpRoomHistorySet, nil, func(ctx context.Context) error {
+			return s.SetRoomHistory(ctx, "conference."+h, "r", []storage.RoomMessage{{At: time.Now(), Stanza: []byte("<message/>")}})
+		}},
+		{storage.OpRoomHistoryGet, nil, func(ctx context.Context) error {
+			_, err := s.RoomHistory(ctx, "conference."+h, "r")
+			return err
+		}},
 		{storage.OpRoomDelete, nil, func(ctx context.Context) error { return s.DeleteRoom(ctx, "conference."+h, "r") }},
 		{storage.OpRoomDelete, storage.ErrNotFound, func(ctx context.Context) error { return s.DeleteRoom(ctx, "conference."+h, "r") }},
 

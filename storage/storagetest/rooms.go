@@ -1,9 +1,11 @@
 package storagetest
 
 import (
+	"bytes"
 	"errors"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/meerkat-xmpp/meerkat/storage"
 )
@@ -12,6 +14,7 @@ var roomTests = []namedTest{
 	{"Lifecycle", testRooms},
 	{"Affiliations", testRoomAffiliations},
 	{"Isolation", testRoomIsolation},
+	{"History", testRoomHistory},
 }
 
 const svc = "conference.example.org"
@@ -130,4 +133,57 @@ func testRoomIsolation(t *testing.T, s storage.Store) {
 	mustRooms(t, s, svc)
 	mustRooms(t, s, other, storage.StoredRoom{Service: other, Name: "r", Config: []byte("2")})
 	mustAffs(t, s, other, "r", storage.RoomAffiliation{JID: "a@b", Affiliation: "owner"})
+}
+
+func mustHistory(t *testing.T, s storage.Rooms, service, name string, want ...storage.RoomMessage) {
+	t.Helper()
+	got, err := s.RoomHistory(t.Context(), service, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got == nil {
+		t.Fatal("RoomHistory: nil slice, want non-nil")
+	}
+	if !slices.EqualFunc(got, want, func(a, b storage.RoomMessage) bool {
+		return a.At.Equal(b.At.Truncate(time.Microsecond)) && a.At.Location() == time.UTC && bytes.Equal(a.Stanza, b.Stanza)
+	}) {
+		t.Fatalf("RoomHistory(%s, %s):\n got %+v\nwant %+v", service, name, got, want)
+	}
+}
+
+func testRoomHistory(t *testing.T, s storage.Store) {
+	ctx := t.Context()
+	mustHistory(t, s, svc, "h")
+	paris := time.FixedZone("Paris", 3600)
+	msgs := []storage.RoomMessage{
+		{At: time.Date(2026, 12, 4, 10, 0, 0, 123456789, time.UTC), Stanza: []byte(`<message from='h@x/A' type='groupchat'><body>one &amp; ünï</body></message>`)},
+		{At: time.Date(2026, 12, 4, 11, 0, 1, 0, paris), Stanza: []byte(`<message from='h@x/B' type='groupchat'><body>two</body></message>`)},
+		{At: time.Date(2026, 12, 4, 10, 0, 2, 0, time.UTC), Stanza: []byte("\x00binary\xff")},
+	}
+	// The room need not be stored yet; order is as given, not by time.
+	if err := s.SetRoomHistory(ctx, svc, "h", msgs); err != nil {
+		t.Fatal(err)
+	}
+	mustHistory(t, s, svc, "h", msgs...)
+	mustHistory(t, s, "muc.example.com", "h")
+	// Replacing drops what is not in the new list.
+	if err := s.SetRoomHistory(ctx, svc, "h", msgs[1:2]); err != nil {
+		t.Fatal(err)
+	}
+	mustHistory(t, s, svc, "h", msgs[1])
+	if err := s.SetRoomHistory(ctx, svc, "h", nil); err != nil {
+		t.Fatal(err)
+	}
+	mustHistory(t, s, svc, "h")
+	// Deleting the room deletes its history.
+	if err := s.SaveRoom(ctx, storage.StoredRoom{Service: svc, Name: "h", Config: []byte("{}")}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetRoomHistory(ctx, svc, "h", msgs); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DeleteRoom(ctx, svc, "h"); err != nil {
+		t.Fatal(err)
+	}
+	mustHistory(t, s, svc, "h")
 }
