@@ -17,8 +17,9 @@ import (
 // sessions after a login storm: 13.5 KiB per session at GOGC=100, 15.3 at
 // 200, 17.9 at 400. So while the live heap grows (a login storm, a wave of
 // room joins) the governor collects at the Growing percent, which packs the
-// new state densely, and in steady traffic, where what is allocated is
-// short-lived, it collects at the configured Percent.
+// new state densely; as soon as a collection finds the live heap steady,
+// it goes back to the configured Percent, because steady traffic allocates
+// what dies young.
 type Governor struct {
 	// Percent is the GOGC for steady operation.
 	Percent int
@@ -26,10 +27,6 @@ type Governor struct {
 	Growing int
 	// Interval between looks at the runtime's statistics (1 s when zero).
 	Interval time.Duration
-	// Hold keeps the Growing percent this long after the last growth seen
-	// (10 s when zero), so that a storm's pauses between collections do not
-	// flip it back and forth.
-	Hold time.Duration
 	// Read returns the number of completed collections and the live heap
 	// after the last one (runtime/metrics when nil).
 	Read func() (cycles, live uint64)
@@ -38,20 +35,21 @@ type Governor struct {
 
 	cycles, live uint64
 	seen         bool
-	until        time.Time
+	growing      bool
 	current      int
 }
 
 // growthShift: the live heap counts as growing when one collection finds it
-// larger by more than 1/8 of what the one before found.
-const growthShift = 3
+// larger by more than 1/16 of what the one before found.
+const growthShift = 4
 
 // minGrowth ignores growth too small to matter in absolute terms.
 const minGrowth = 1 << 20
 
 // Check looks once and sets GOGC if the phase changed; it returns the
-// percent in force.
-func (g *Governor) Check(now time.Time) int {
+// percent in force. Only a completed collection changes the phase: the
+// live heap is known only then.
+func (g *Governor) Check() int {
 	read, set := g.Read, g.Set
 	if read == nil {
 		read = readCycles
@@ -63,19 +61,15 @@ func (g *Governor) Check(now time.Time) int {
 	if growing == 0 {
 		growing = 100
 	}
-	hold := g.Hold
-	if hold == 0 {
-		hold = 10 * time.Second
-	}
 	cycles, live := read()
-	if g.seen && cycles != g.cycles && live > g.live+max(g.live>>growthShift, minGrowth) {
-		g.until = now.Add(hold)
+	if g.seen && cycles != g.cycles {
+		g.growing = live > g.live+max(g.live>>growthShift, minGrowth)
 	}
 	if !g.seen || cycles != g.cycles {
 		g.cycles, g.live, g.seen = cycles, live, true
 	}
 	want := g.Percent
-	if now.Before(g.until) {
+	if g.growing {
 		want = min(g.Percent, growing)
 	}
 	if want != g.current {
@@ -107,8 +101,8 @@ func (g *Governor) Run(ctx context.Context) {
 		select {
 		case <-ctx.Done():
 			return
-		case now := <-tick.C:
-			g.Check(now)
+		case <-tick.C:
+			g.Check()
 		}
 	}
 }
