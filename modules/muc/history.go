@@ -46,12 +46,7 @@ func (m *Module) flushLoop(stop <-chan struct{}, done chan<- struct{}) {
 // flushHistories writes the history of every room that changed since the
 // last flush.
 func (m *Module) flushHistories(ctx context.Context) {
-	m.mu.Lock()
-	svcs := make([]*service, 0, len(m.services))
-	for _, s := range m.services {
-		svcs = append(svcs, s)
-	}
-	m.mu.Unlock()
+	svcs := m.servicesNow()
 	for _, s := range svcs {
 		s.mu.Lock()
 		rooms := make([]*Room, 0, len(s.dirty))

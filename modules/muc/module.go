@@ -133,15 +133,21 @@ func (m *Module) Stop(ctx context.Context) error {
 	return nil
 }
 
-// onSessionClosed makes a session that ended without leaving leave every
-// room it was in, as if it had sent unavailable presence.
-func (m *Module) onSessionClosed(ctx context.Context, ev *router.SessionEvent) {
+// servicesNow is a copy of the service list, to walk without holding m.mu.
+func (m *Module) servicesNow() []*service {
 	m.mu.Lock()
+	defer m.mu.Unlock()
 	svcs := make([]*service, 0, len(m.services))
 	for _, s := range m.services {
 		svcs = append(svcs, s)
 	}
-	m.mu.Unlock()
+	return svcs
+}
+
+// onSessionClosed makes a session that ended without leaving leave every
+// room it was in, as if it had sent unavailable presence.
+func (m *Module) onSessionClosed(ctx context.Context, ev *router.SessionEvent) {
+	svcs := m.servicesNow()
 	for _, s := range svcs {
 		s.sessionGone(ctx, ev.JID, ev.Session)
 	}
