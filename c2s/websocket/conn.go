@@ -146,7 +146,9 @@ func (c *conn) readMessage() ([]byte, error) {
 		c.alive.Store(true)
 		switch h.op {
 		case ws.OpPing:
-			if err := c.writeControl(ws.OpPong, p, 0); err != nil {
+			// Bounded like our own pings: a peer that pings and does not
+			// read must not hold the session's reader.
+			if err := c.writeControl(ws.OpPong, p, c.h.cfg.PingTimeout); err != nil {
 				return nil, err
 			}
 			c.backToPark()

@@ -12,13 +12,15 @@ import (
 
 // BenchmarkIdleSessions measures the memory of idle, bound WebSocket
 // sessions: heap and goroutine stacks per session, server and test clients
-// together (both sides live in this process; the client side of
-// coder/websocket costs about what its server side does). Run with
-// WS_HEAPPROFILE set to write a heap profile of the live sessions, and look
-// at the frames under (*Handler).ServeHTTP for the server's share:
+// together (both sides live in this process, and the test clients, on
+// coder/websocket, cost more than the server's sessions). The server's
+// sessions here do not park (no park_after), so this is the cost of an idle
+// session that still has its reader. Run with WS_HEAPPROFILE set to write a
+// heap profile of the live sessions, and focus on c2s and c2s/websocket
+// frames for the server's share:
 //
 //	WS_HEAPPROFILE=/tmp/heap.out go test -run '^$' -bench IdleSessions -benchtime 1x -memprofilerate 512 ./c2s/websocket/
-//	go tool pprof -sample_index=inuse_space -top /tmp/heap.out
+//	go tool pprof -sample_index=inuse_space -top -focus 'meerkat/c2s' /tmp/heap.out
 func BenchmarkIdleSessions(b *testing.B) {
 	const n = 500
 	b.ReportAllocs()
