@@ -6,6 +6,7 @@ import (
 	"runtime"
 	"runtime/pprof"
 	"testing"
+	"time"
 
 	ws "github.com/meerkat-xmpp/meerkat/c2s/websocket"
 )
@@ -14,10 +15,9 @@ import (
 // sessions: heap and goroutine stacks per session, server and test clients
 // together (both sides live in this process, and the test clients, on
 // coder/websocket, cost more than the server's sessions). The server's
-// sessions here do not park (no park_after), so this is the cost of an idle
-// session that still has its reader. Run with WS_HEAPPROFILE set to write a
-// heap profile of the live sessions, and focus on c2s and c2s/websocket
-// frames for the server's share:
+// sessions park after 50 ms, and are measured parked. Run with
+// WS_HEAPPROFILE set to write a heap profile of the live sessions, and
+// focus on c2s and c2s/websocket frames for the server's share:
 //
 //	WS_HEAPPROFILE=/tmp/heap.out go test -run '^$' -bench IdleSessions -benchtime 1x -memprofilerate 512 ./c2s/websocket/
 //	go tool pprof -sample_index=inuse_space -top -focus 'meerkat/c2s' /tmp/heap.out
@@ -25,7 +25,7 @@ func BenchmarkIdleSessions(b *testing.B) {
 	const n = 500
 	b.ReportAllocs()
 	for range b.N {
-		e := start(b, ws.Config{Proxies: trustLoopback(b)})
+		e := startParking(b, ws.Config{Proxies: trustLoopback(b)}, 50*time.Millisecond)
 		runtime.GC()
 		var before, after runtime.MemStats
 		runtime.ReadMemStats(&before)
@@ -36,6 +36,7 @@ func BenchmarkIdleSessions(b *testing.B) {
 			c.loginPlain("alice")
 			clients[i] = c
 		}
+		e.waitParked(b, n)
 		runtime.GC()
 		runtime.ReadMemStats(&after)
 		per := float64(after.HeapInuse+after.StackInuse-before.HeapInuse-before.StackInuse) / n / 1024
