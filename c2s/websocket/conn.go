@@ -347,8 +347,9 @@ func (c *conn) writeMessages(msgs ...[]byte) error {
 	return err
 }
 
-// writeControl sends one control frame, within d if d > 0 (a ping must not
-// wait on a peer that stopped reading longer than the ping timeout).
+// writeControl sends one control frame within d. The session's own write
+// deadline is not used: it was set for the session's last write, possibly
+// long ago, and a ping after it would fail at once.
 func (c *conn) writeControl(op ws.OpCode, p []byte, d time.Duration) error {
 	var buf [2 + 125]byte
 	b := appendFrame(buf[:0], op, p)
@@ -357,11 +358,7 @@ func (c *conn) writeControl(op ws.OpCode, p []byte, d time.Duration) error {
 	if c.closeSent {
 		return net.ErrClosed
 	}
-	dl := c.writeDeadline()
-	if d > 0 && (dl.IsZero() || time.Until(dl) > d) {
-		dl = time.Now().Add(d)
-	}
-	c.raw.SetWriteDeadline(dl)
+	c.raw.SetWriteDeadline(time.Now().Add(d))
 	_, err := c.raw.Write(b)
 	c.raw.SetWriteDeadline(c.writeDeadline())
 	return err

@@ -49,7 +49,7 @@ func (c *chunkConn) SetWriteDeadline(time.Time) error { return nil }
 func testConn(data []byte, chunk int) (*conn, *chunkConn) {
 	lim := stream.DefaultLimits()
 	lim.MaxStanzaBytes = 4 << 10
-	h := &Handler{cfg: Config{Limits: lim}}
+	h := &Handler{cfg: Config{Limits: lim, PingTimeout: time.Second}}
 	cc := &chunkConn{data: data, chunk: max(chunk, 1)}
 	return newConn(h, cc), cc
 }
@@ -260,5 +260,36 @@ func BenchmarkWrite(b *testing.B) {
 		if _, err := c.Write(el); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestPingAfterStaleWriteDeadline: the session sets a write deadline before
+// each of its writes and leaves it; a ping long after the last write must
+// not inherit it (it did, and failed at once, cutting a healthy peer).
+func TestPingAfterStaleWriteDeadline(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	peer, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer peer.Close()
+	srv, err := ln.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := newConn(&Handler{cfg: Config{Limits: stream.DefaultLimits(), PingTimeout: time.Second}}, srv)
+	defer srv.Close()
+	c.SetWriteDeadline(time.Now().Add(-time.Second)) // the session's last write, long ago
+	if err := c.writeControl(ws.OpPing, nil, time.Second); err != nil {
+		t.Fatalf("ping: %v", err)
+	}
+	peer.SetReadDeadline(time.Now().Add(5 * time.Second))
+	var b [2]byte
+	if _, err := io.ReadFull(peer, b[:]); err != nil || b[0] != 0x89 || b[1] != 0 {
+		t.Fatalf("read %x, %v; want a ping frame", b, err)
 	}
 }
