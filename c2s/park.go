@@ -19,7 +19,9 @@ import (
 //
 // Parking happens only after a read timed out, which means the TLS layer
 // and the decoder both asked the socket for more bytes: nothing is left in
-// their buffers that the poller could not see.
+// their buffers that the poller could not see. A transport with framing of
+// its own (WebSocket, a Parkable StreamConn) must also say that it holds no
+// partial frame.
 
 // isTimeout reports whether err is a read deadline expiring.
 func isTimeout(err error) bool { return errors.Is(err, os.ErrDeadlineExceeded) }
@@ -53,6 +55,9 @@ func (s *session) park() bool {
 	p := s.srv.getPoller()
 	if p == nil || s.fd < 0 {
 		return false
+	}
+	if pc, ok := s.raw.(Parkable); ok && !pc.ReleaseIdle() {
+		return false // bytes of a frame are held above the socket: read on
 	}
 	s.dec.Release()
 	s.parkMu.Lock()

@@ -83,6 +83,9 @@ type session struct {
 
 func newSession(srv *Server, lis *listener, conn net.Conn) *session {
 	s := &session{srv: srv, lis: lis, id: newID(), raw: conn, conn: conn, fd: socketFD(conn)}
+	if pc, ok := conn.(Parkable); ok {
+		s.fd = pc.SocketFD()
+	}
 	s.out.init(lis.cfg.OutboundQueueBytes, &srv.pool, s.writeConn, s.closeConn)
 	if s.nb = newNBConn(conn); s.nb != nil {
 		s.conn = s.nb

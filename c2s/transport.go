@@ -32,6 +32,27 @@ type StreamConn interface {
 	Security() (tlsState *tls.ConnectionState, cookies []*http.Cookie)
 }
 
+// Parkable is a StreamConn over one socket of this process whose session
+// may park like a TCP session (park.go): a WebSocket, whose frames are read
+// straight off the socket, is one; a BOSH session, spread over many HTTP
+// requests, is not.
+//
+// Parking is only sound if the poller sees every byte the session has not
+// handled yet, so the conn must say when it holds none: read but
+// undelivered bytes (a partial frame, say) would never make the socket
+// readable again.
+type Parkable interface {
+	StreamConn
+	// SocketFD is the descriptor of the socket the stream arrives on
+	// (under any TLS), or -1 if there is none to watch.
+	SocketFD() int32
+	// ReleaseIdle is called when the session is about to park, after a
+	// read timed out. It reports whether the conn holds no bytes it read
+	// and did not deliver yet; if so it also drops its read buffers, since
+	// a parked session reads nothing until the socket is readable.
+	ReleaseIdle() bool
+}
+
 // Transport is a c2s listener whose connections arrive through another
 // server (the HTTP listener) instead of a TCP accept loop.
 type Transport struct {
@@ -56,21 +77,44 @@ func (s *Server) NewTransport(transport string, cfg ListenerConfig) *Transport {
 var ErrShuttingDown = errors.New("c2s: server is shutting down")
 
 // Serve runs one session over conn and returns when it has ended and conn
-// is closed. Shutdown kicks it like any TCP session.
+// is closed. Shutdown kicks it like any TCP session. conn must not be
+// Parkable: a parked session outlives the call.
 func (t *Transport) Serve(ctx context.Context, conn StreamConn) error {
+	sess, err := t.add(conn)
+	if err != nil {
+		return err
+	}
+	sess.serve(ctx)
+	return nil
+}
+
+// Start runs one session over conn on a goroutine of its own and returns at
+// once, so that the caller (an HTTP handler) can return and net/http can
+// let go of the request, its buffers and its goroutine's stack while the
+// session lives on. The session counts in Shutdown's wait from here until
+// its cleanup, whichever goroutine runs it (after parking, a fresh one).
+func (t *Transport) Start(ctx context.Context, conn StreamConn) error {
+	sess, err := t.add(conn)
+	if err != nil {
+		return err
+	}
+	go sess.serve(ctx)
+	return nil
+}
+
+// add registers a session for conn, or closes conn during shutdown.
+func (t *Transport) add(conn StreamConn) (*session, error) {
 	s := t.srv
 	sess := newSession(s, t.lis, conn)
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	if s.closing {
-		s.mu.Unlock()
 		conn.Close()
-		return ErrShuttingDown
+		return nil, ErrShuttingDown
 	}
 	s.sessions[sess] = struct{}{}
 	s.wg.Add(1) // done by the session's cleanup
-	s.mu.Unlock()
-	sess.serve(ctx) // a StreamConn has no socket to park, so serve returns at the end
-	return nil
+	return sess, nil
 }
 
 // setDefaults fills the zero values of a listener configuration.

@@ -90,6 +90,16 @@ func (s *Splitter) Write(b []byte, fn func(Unit) error) error {
 // Pending reports whether bytes of an incomplete unit are held.
 func (s *Splitter) Pending() bool { return len(s.carry) > 0 }
 
+// Release drops the Splitter's buffers unless they hold an incomplete
+// unit: an idle connection should not keep the size of its largest
+// stanza. The next Write allocates again.
+func (s *Splitter) Release() {
+	if len(s.carry) == 0 {
+		s.carry = nil
+	}
+	s.elem = nil
+}
+
 func (s *Splitter) keep(rest []byte) {
 	if len(rest) == 0 {
 		s.carry = s.carry[:0]

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/meerkat-xmpp/meerkat/auth"
 	"github.com/meerkat-xmpp/meerkat/c2s"
@@ -27,11 +28,18 @@ import (
 const password = "correct horse battery staple"
 
 type env struct {
-	url string // ws://127.0.0.1:port/xmpp-websocket
-	tcp string // STARTTLS c2s address
+	url     string // ws://127.0.0.1:port/xmpp-websocket
+	tcp     string // STARTTLS c2s address
+	srv     *c2s.Server
+	router  *router.Router
+	metrics *prometheus.Registry
 }
 
-func start(t testing.TB, cfg ws.Config) *env {
+func start(t testing.TB, cfg ws.Config) *env { return startParking(t, cfg, 0) }
+
+// startParking starts a server whose WebSocket sessions park after park of
+// silence (0: never).
+func startParking(t testing.TB, cfg ws.Config, park time.Duration) *env {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	store, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "m.db"), sqlite.Options{AutoMigrate: true})
@@ -48,14 +56,16 @@ func start(t testing.TB, cfg ws.Config) *env {
 	cert, _ := tls.X509KeyPair(certPEM, keyPEM)
 	r := router.New(router.Options{Hosts: []string{"localhost"}, Users: store})
 	a := auth.NewServer(auth.Config{FakeSaltSecret: []byte("test secret for fake salts......")}, store)
-	srv := c2s.NewServer(c2s.Deps{Router: r, Auth: a, TLS: &tls.Config{Certificates: []tls.Certificate{cert}}})
+	reg := prometheus.NewRegistry()
+	srv := c2s.NewServer(c2s.Deps{Router: r, Auth: a, TLS: &tls.Config{Certificates: []tls.Certificate{cert}},
+		Metrics: c2s.NewMetrics(reg)})
 	addr, err := srv.Listen(ctx, c2s.ListenerConfig{Address: "127.0.0.1:0", ReplaceOnConflict: true})
 	if err != nil {
 		t.Fatal(err)
 	}
 	lim := stream.DefaultLimits()
 	lim.MaxStanzaBytes = 8 << 10
-	tr := srv.NewTransport("websocket", c2s.ListenerConfig{Name: "ws", Limits: lim, ReplaceOnConflict: true})
+	tr := srv.NewTransport("websocket", c2s.ListenerConfig{Name: "ws", Limits: lim, ReplaceOnConflict: true, ParkAfter: park})
 	cfg.Limits = lim
 	hs := httptest.NewServer(ws.New(tr, cfg, nil))
 	t.Cleanup(func() {
@@ -66,7 +76,8 @@ func start(t testing.TB, cfg ws.Config) *env {
 		cancel()
 		store.Close()
 	})
-	return &env{url: "ws" + strings.TrimPrefix(hs.URL, "http") + "/xmpp-websocket", tcp: addr.String()}
+	return &env{url: "ws" + strings.TrimPrefix(hs.URL, "http") + "/xmpp-websocket", tcp: addr.String(),
+		srv: srv, router: r, metrics: reg}
 }
 
 // client is a bare RFC 7395 client: one element per message.

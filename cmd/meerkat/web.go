@@ -39,6 +39,9 @@ func (n *node) webHandler(ctx context.Context, next http.Handler) (http.Handler,
 	if h.WebSocket.Enabled {
 		wlc := lc
 		wlc.Name = "websocket"
+		// A WebSocket reads frames straight off its socket, so an idle
+		// session parks like a TCP one.
+		wlc.ParkAfter = d.ParkAfter.D()
 		tr := n.c2s.NewTransport("websocket", wlc)
 		mux.Handle(h.WebSocket.Path, websocket.New(tr, websocket.Config{
 			Limits: lim, PingInterval: h.WebSocket.PingInterval.D(), PingTimeout: h.WebSocket.PingTimeout.D(),
