@@ -13,8 +13,11 @@ import (
 
 const debianPython = "/usr/bin/python3"
 
+// haveSlixmpp runs Python isolated (-I): from this folder a plain
+// "import slixmpp" would find the slixmpp/ folder of test scripts as a
+// namespace package and report the library present when it is not.
 func haveSlixmpp() bool {
-	return exec.Command(debianPython, "-c", "import slixmpp").Run() == nil
+	return exec.Command(debianPython, "-I", "-c", "import slixmpp; slixmpp.ClientXMPP").Run() == nil
 }
 
 // TestSlixmppChat: Debian's python3-slixmpp logs two users in over STARTTLS
