@@ -21,10 +21,13 @@ import (
 )
 
 // BOSH is the XEP-0124/XEP-0206 transport: the stream rides on HTTP
-// requests, each a <body/> with the next rid. A Conn keeps one long-poll
-// request open (hold=1) so the server can push; Write posts its elements
-// in a request of its own, which the server answers at the latest when the
-// next long-poll arrives. TLS is the URL's (https).
+// requests, each a <body/> with the next rid. A Conn schedules its requests
+// as browser BOSH libraries do: at most 'requests' (2) in flight; queued
+// writes go out at once in a new request when one is free, and an empty
+// request goes out only when none is in flight, so the server always holds
+// one to push with. A request that carried writes is then the one held
+// (XEP-0124 §10 answers the older one), which makes a sent message cost
+// one request instead of a send plus a re-poll. TLS is the URL's (https).
 type BOSH struct {
 	URL     string
 	Timeout time.Duration
@@ -32,9 +35,13 @@ type BOSH struct {
 	Wait   time.Duration
 	client *http.Client
 	secure bool
+	sent   atomic.Uint64 // requests made, for Requests
 }
 
-var _ Transport = (*BOSH)(nil)
+var (
+	_ Transport      = (*BOSH)(nil)
+	_ RequestCounter = (*BOSH)(nil)
+)
 
 // NewBOSH checks an http:// or https:// URL and returns the transport and
 // the URL's host, for CheckTarget. sources are local addresses to dial
@@ -55,8 +62,11 @@ func NewBOSH(raw string, tlsCfg *tls.Config, timeout time.Duration, sources []ne
 		}
 		return d.DialContext(ctx, network, addr)
 	}
+	// Every session keeps up to two requests in flight, so the idle pool
+	// must hold two connections per session or requests would dial anew.
 	tr := &http.Transport{DialContext: dialer, TLSClientConfig: tlsCfg, ForceAttemptHTTP2: false,
-		TLSHandshakeTimeout: timeout, MaxIdleConnsPerHost: 1 << 16, MaxIdleConns: 1 << 16, IdleConnTimeout: 2 * time.Minute}
+		TLSHandshakeTimeout: timeout, MaxIdleConnsPerHost: 1 << 16, MaxIdleConns: 1 << 16, IdleConnTimeout: 2 * time.Minute,
+		DisableCompression: true}
 	return &BOSH{URL: raw, Timeout: timeout, Wait: 30 * time.Second, client: &http.Client{Transport: tr},
 		secure: u.Scheme == "https"}, u.Hostname(), nil
 }
@@ -64,12 +74,17 @@ func NewBOSH(raw string, tlsCfg *tls.Config, timeout time.Duration, sources []ne
 // Name implements Transport.
 func (b *BOSH) Name() string { return "bosh" }
 
+// Requests implements RequestCounter: the HTTP requests made so far.
+func (b *BOSH) Requests() uint64 { return b.sent.Load() }
+
 // Dial implements Transport: the session is created by the first Open.
 func (b *BOSH) Dial(ctx context.Context) (Conn, error) {
 	var r [8]byte
 	rand.Read(r[:])
-	c := &boshConn{t: b, in: make(chan boshItem, 256), done: make(chan struct{}), outSig: make(chan struct{}, 1)}
-	c.rid.Store(int64(binary.BigEndian.Uint64(r[:]) % (1 << 40)))
+	c := &boshConn{t: b, in: make(chan boshItem, 256), done: make(chan struct{}),
+		requests: 1, answers: make(map[int64][]boshItem)}
+	c.ctx, c.cancel = context.WithCancel(context.Background())
+	c.rid = int64(binary.BigEndian.Uint64(r[:]) % (1 << 40))
 	return c, nil
 }
 
@@ -80,36 +95,45 @@ type boshItem struct {
 
 type boshConn struct {
 	t        *BOSH
-	sid      string
-	rid      atomic.Int64
 	in       chan boshItem
 	deadline atomic.Pointer[time.Time]
-	wmu      sync.Mutex
 	done     chan struct{}
 	once     sync.Once
-	polling  bool
+	// ctx ends the requests still in flight when the conn closes.
+	ctx    context.Context
+	cancel context.CancelFunc
 
-	// Write queues; one sender goroutine posts what is queued in one
-	// request at a time, as browser BOSH clients batch, so a Write never
-	// waits for a round trip and no more than 'requests' (2) are open.
-	outMu   sync.Mutex
-	out     []byte
-	outSig  chan struct{}
-	sending bool
+	// The request scheduler; mu guards it.
+	mu       sync.Mutex
+	sid      string
+	rid      int64  // the last rid given to a request
+	requests int    // requests the server allows in flight (creation response)
+	inflight int    // requests sent and not answered
+	out      []byte // elements written and not yet sent
+	restart  string // the attributes of a restart waiting for its request
+	running  bool   // the session exists: the scheduler may send
+	stopped  bool   // a request failed, the session ended or the conn closed
+
+	// Answers are handed to Next in rid order, whatever order their
+	// requests complete in: the server answers the older request first,
+	// but two responses on two connections can race in the client.
+	dmu     sync.Mutex
+	next    int64                // rid whose answer is handed over next
+	answers map[int64][]boshItem // completed answers waiting for an older one
 }
 
 const nsHTTPBind = "http://jabber.org/protocol/httpbind"
 
-// post sends one body and queues the elements of the answer.
-func (c *boshConn) post(ctx context.Context, attrs string, payload []byte) (*stream.Element, error) {
-	rid := c.rid.Add(1)
+// post sends one body and returns the response body and its items: its
+// elements, a stream error, and io.EOF once the session ended.
+func (c *boshConn) post(ctx context.Context, rid int64, sid, attrs string, payload []byte) (*stream.Element, []boshItem, error) {
 	var b []byte
 	b = append(b, "<body xmlns='"+nsHTTPBind+"' xmlns:xmpp='urn:xmpp:xbosh' rid='"...)
 	b = strconv.AppendInt(b, rid, 10)
 	b = append(b, '\'')
-	if c.sid != "" {
+	if sid != "" {
 		b = append(b, " sid='"...)
-		b = append(b, c.sid...)
+		b = append(b, sid...)
 		b = append(b, '\'')
 	}
 	b = append(b, attrs...)
@@ -122,40 +146,101 @@ func (c *boshConn) post(ctx context.Context, attrs string, payload []byte) (*str
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.t.URL, bytes.NewReader(b))
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	req.Header.Set("Content-Type", "text/xml; charset=utf-8")
+	c.t.sent.Add(1)
 	resp, err := c.t.client.Do(req)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer resp.Body.Close()
 	raw, err := io.ReadAll(io.LimitReader(resp.Body, int64(mobLimits.MaxStanzaBytes)))
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("bosh: HTTP %s", resp.Status)
+		return nil, nil, fmt.Errorf("bosh: HTTP %s", resp.Status)
 	}
 	body, err := stream.DecodeElement(raw, mobLimits, nsHTTPBind)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
+	var items []boshItem
 	for el := range body.Elements() {
 		if el.Is(stream.NSStream, "error") {
-			c.push(boshItem{err: streamError(el)})
+			items = append(items, boshItem{err: streamError(el)})
 			continue
 		}
-		c.push(boshItem{el: el})
+		items = append(items, boshItem{el: el})
 	}
 	if body.Attr("type") == "terminate" {
 		if cond := body.Attr("condition"); cond != "" && cond != "remote-stream-error" {
-			c.push(boshItem{err: &StreamError{Condition: cond}})
+			items = append(items, boshItem{err: &StreamError{Condition: cond}})
 		}
-		c.push(boshItem{err: io.EOF})
-		return body, io.EOF
+		return body, append(items, boshItem{err: io.EOF}), io.EOF
 	}
-	return body, nil
+	return body, items, nil
+}
+
+// pumpLocked sends what the scheduler may: queued writes whenever a
+// request is free, a pending restart, and an empty request when none is in
+// flight (the one the server holds to push with). c.mu is held.
+func (c *boshConn) pumpLocked() {
+	for c.running && !c.stopped && c.inflight < c.requests {
+		var attrs string
+		var payload []byte
+		switch {
+		case len(c.out) > 0:
+			payload, c.out = c.out, nil
+		case c.restart != "":
+			attrs, c.restart = c.restart, ""
+		case c.inflight == 0:
+		default:
+			return
+		}
+		c.inflight++
+		c.rid++
+		go c.exchange(c.rid, attrs, payload)
+	}
+}
+
+// exchange runs one request of the established session.
+func (c *boshConn) exchange(rid int64, attrs string, payload []byte) {
+	ctx, cancel := context.WithTimeout(c.ctx, c.t.Wait+c.t.Timeout)
+	_, items, err := c.post(ctx, rid, c.sid, attrs, payload)
+	cancel()
+	c.mu.Lock()
+	c.inflight--
+	if err != nil {
+		c.stopped = true
+	} else {
+		c.pumpLocked()
+	}
+	c.mu.Unlock()
+	if err != nil && !errors.Is(err, io.EOF) {
+		items = append(items, boshItem{err: err})
+	}
+	c.deliver(rid, items)
+}
+
+// deliver hands the answer to request rid to Next, after those of every
+// older request.
+func (c *boshConn) deliver(rid int64, items []boshItem) {
+	c.dmu.Lock()
+	defer c.dmu.Unlock()
+	c.answers[rid] = items
+	for {
+		its, ok := c.answers[c.next]
+		if !ok {
+			return
+		}
+		delete(c.answers, c.next)
+		c.next++
+		for _, it := range its {
+			c.push(it)
+		}
+	}
 }
 
 func (c *boshConn) push(it boshItem) {
@@ -165,56 +250,53 @@ func (c *boshConn) push(it boshItem) {
 	}
 }
 
-// poll keeps one long-poll request open until the conn closes.
-func (c *boshConn) poll() {
-	for {
-		select {
-		case <-c.done:
-			return
-		default:
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), c.t.Wait+c.t.Timeout)
-		_, err := c.post(ctx, "", nil)
-		cancel()
-		if err != nil {
-			if !errors.Is(err, io.EOF) {
-				c.push(boshItem{err: err})
-			}
-			return
-		}
-	}
-}
-
 // Open implements Conn: session creation the first time, an XEP-0206
 // restart after SASL.
 func (c *boshConn) Open(domain string) (*stream.Element, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), c.t.Timeout+c.t.Wait)
-	defer cancel()
-	if c.sid == "" {
+	c.mu.Lock()
+	created := c.running
+	if !created {
+		c.rid++
+		c.next = c.rid
+	} else {
+		c.restart = " xmpp:restart='true' to='" + string(stream.EscapeAttr(nil, domain)) + "'"
+		c.pumpLocked()
+	}
+	rid := c.rid
+	c.mu.Unlock()
+	if !created {
 		var a []byte
 		a = append(a, " to='"...)
 		a = stream.EscapeAttr(a, domain)
 		a = append(a, "' wait='"...)
 		a = strconv.AppendInt(a, int64(c.t.Wait/time.Second), 10)
 		a = append(a, "' hold='1' ver='1.11' xmpp:version='1.0' xml:lang='en'"...)
-		body, err := c.post(ctx, string(a), nil)
-		if err != nil {
+		ctx, cancel := context.WithTimeout(c.ctx, c.t.Timeout+c.t.Wait)
+		body, items, err := c.post(ctx, rid, "", string(a), nil)
+		cancel()
+		if err != nil && !errors.Is(err, io.EOF) {
 			return nil, err
 		}
-		if c.sid = body.Attr("sid"); c.sid == "" {
+		sid := ""
+		if body != nil {
+			sid = body.Attr("sid")
+		}
+		if err == nil && sid == "" {
 			return nil, errors.New("bosh: no sid in the session creation response")
 		}
-	} else {
-		c.wmu.Lock()
-		_, err := c.post(ctx, " xmpp:restart='true' to='"+string(stream.EscapeAttr(nil, domain))+"'", nil)
-		c.wmu.Unlock()
-		if err != nil {
-			return nil, err
+		c.mu.Lock()
+		c.sid = sid
+		if n, perr := strconv.Atoi(body.Attr("requests")); perr == nil && n > 0 {
+			c.requests = n
+		} else {
+			// XEP-0124 §7.1: a server that names no limit allows hold+1.
+			c.requests = 2
 		}
-	}
-	if !c.polling {
-		c.polling = true
-		go c.poll()
+		c.running = err == nil
+		c.stopped = err != nil
+		c.pumpLocked()
+		c.mu.Unlock()
+		c.deliver(rid, items)
 	}
 	for {
 		el, err := c.Next()
@@ -233,49 +315,17 @@ func (c *boshConn) StartTLS() error { return ErrNoStartTLS }
 // Encrypted implements Conn.
 func (c *boshConn) Encrypted() bool { return c.t.secure }
 
-// Write implements Conn: b joins the queue the sender posts.
+// Write implements Conn: b joins the queue, and goes out now if a request
+// is free, else with the next one.
 func (c *boshConn) Write(b []byte) error {
-	c.outMu.Lock()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.stopped {
+		return net.ErrClosed
+	}
 	c.out = append(c.out, b...)
-	if !c.sending {
-		c.sending = true
-		go c.send()
-	}
-	c.outMu.Unlock()
-	select {
-	case c.outSig <- struct{}{}:
-	default:
-	}
+	c.pumpLocked()
 	return nil
-}
-
-// send posts queued elements, one request at a time, until the conn closes.
-func (c *boshConn) send() {
-	for {
-		select {
-		case <-c.outSig:
-		case <-c.done:
-			return
-		}
-		c.outMu.Lock()
-		payload := c.out
-		c.out = nil
-		c.outMu.Unlock()
-		if len(payload) == 0 {
-			continue
-		}
-		c.wmu.Lock()
-		ctx, cancel := context.WithTimeout(context.Background(), c.t.Wait+c.t.Timeout)
-		_, err := c.post(ctx, "", payload)
-		cancel()
-		c.wmu.Unlock()
-		if err != nil {
-			if !errors.Is(err, io.EOF) {
-				c.push(boshItem{err: err})
-			}
-			return
-		}
-	}
 }
 
 // Next implements Conn.
@@ -301,15 +351,23 @@ var errTimeout = errors.New("i/o timeout")
 // SetReadDeadline implements Conn.
 func (c *boshConn) SetReadDeadline(t time.Time) error { c.deadline.Store(&t); return nil }
 
-// Close implements Conn: terminate, briefly, then stop polling.
+// Close implements Conn: terminate, briefly, then end the requests in
+// flight. The terminate body may exceed 'requests' (XEP-0124 §12 lets it).
 func (c *boshConn) Close() error {
 	c.once.Do(func() {
-		if c.sid != "" {
-			ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
-			c.post(ctx, " type='terminate'", []byte("<presence xmlns='jabber:client' type='unavailable'/>"))
+		c.mu.Lock()
+		live := c.sid != "" && !c.stopped
+		c.stopped = true
+		c.rid++
+		rid, sid := c.rid, c.sid
+		c.mu.Unlock()
+		if live {
+			ctx, cancel := context.WithTimeout(c.ctx, 500*time.Millisecond)
+			c.post(ctx, rid, sid, " type='terminate'", []byte("<presence xmlns='jabber:client' type='unavailable'/>"))
 			cancel()
 		}
 		close(c.done)
+		c.cancel()
 	})
 	return nil
 }

@@ -71,6 +71,10 @@ type Traffic struct {
 	DeliveredRate float64 `json:"delivered_per_second"`
 	Seconds       float64 `json:"seconds"` // sending time
 	Latency       Summary `json:"latency"` // time to delivery
+	// Requests are the transport's own requests while sending and
+	// draining (BOSH: HTTP requests), and their number per delivery.
+	Requests            uint64  `json:"requests,omitempty"`
+	RequestsPerDelivery float64 `json:"requests_per_delivery,omitempty"`
 }
 
 // ServerUse is what mob read about the server's process tree.
@@ -146,6 +150,9 @@ func (r *run) result(p Params) *Result {
 		}
 		if traffic > 0 {
 			t.DeliveredRate = float64(got) / traffic.Seconds()
+		}
+		if t.Requests = r.reqEnd - r.reqSetup; t.Requests > 0 && got > 0 {
+			t.RequestsPerDelivery = float64(t.Requests) / float64(got)
 		}
 		res.Traffic = t
 	}
@@ -241,6 +248,9 @@ func (res *Result) WriteTable(w io.Writer) error {
 			row("", "extra %d, skipped (delayed) %d", t.Extra, t.Skipped)
 		}
 		row("delivered", "%.1f/s", t.DeliveredRate)
+		if t.Requests > 0 {
+			row("requests", "%d (%.2f per delivery)", t.Requests, t.RequestsPerDelivery)
+		}
 		row("time to delivery", "%s", lat(t.Latency))
 	}
 	if s := res.Server; s != nil {

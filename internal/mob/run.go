@@ -50,6 +50,7 @@ type run struct {
 	tLogins                time.Time // every login done
 	tSendEnd               time.Time // the send loops stopped
 	tSetup, tTraffic, tEnd time.Time
+	reqSetup, reqEnd       uint64 // the transport's requests (RequestCounter)
 	progressDone           chan struct{}
 	progressStop           context.CancelFunc
 }
@@ -99,12 +100,18 @@ func (r *run) setupDone() {
 		r.srvSetup, r.srvErr = ReadProc(r.cfg.ServerPID)
 	}
 	r.tTraffic = r.tSetup
+	if rc, ok := r.cfg.Transport.(RequestCounter); ok {
+		r.reqSetup = rc.Requests()
+	}
 }
 
 // end takes the last readings; call it before closing the sessions.
 func (r *run) end() {
 	r.tEnd = time.Now()
 	r.cpuEnd = selfCPU()
+	if rc, ok := r.cfg.Transport.(RequestCounter); ok {
+		r.reqEnd = rc.Requests()
+	}
 	if r.cfg.ServerPID > 0 && r.srvErr == nil {
 		r.srvEnd, r.srvErr = ReadProc(r.cfg.ServerPID)
 	}

@@ -72,6 +72,13 @@ type Conn interface {
 	Close() error
 }
 
+// RequestCounter is a Transport that makes requests of its own beyond the
+// stream (BOSH: one HTTP request per body) and counts them, so a report can
+// give the requests each delivery cost.
+type RequestCounter interface {
+	Requests() uint64
+}
+
 // ErrNoStartTLS is returned by StartTLS on a transport that cannot.
 var ErrNoStartTLS = errors.New("mob: this transport has no STARTTLS")
 
