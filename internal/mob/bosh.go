@@ -32,11 +32,16 @@ type BOSH struct {
 	URL     string
 	Timeout time.Duration
 	// Wait is the 'wait' asked of the server: how long it may hold a poll.
+	// NewBOSH sets it to boshWait and bounds each response by it plus
+	// Timeout (the transport's ResponseHeaderTimeout); do not raise it.
 	Wait   time.Duration
 	client *http.Client
 	secure bool
 	sent   atomic.Uint64 // requests made, for Requests
 }
+
+// boshWait is the 'wait' mob asks for.
+const boshWait = 30 * time.Second
 
 var (
 	_ Transport      = (*BOSH)(nil)
@@ -66,8 +71,8 @@ func NewBOSH(raw string, tlsCfg *tls.Config, timeout time.Duration, sources []ne
 	// must hold two connections per session or requests would dial anew.
 	tr := &http.Transport{DialContext: dialer, TLSClientConfig: tlsCfg, ForceAttemptHTTP2: false,
 		TLSHandshakeTimeout: timeout, MaxIdleConnsPerHost: 1 << 16, MaxIdleConns: 1 << 16, IdleConnTimeout: 2 * time.Minute,
-		DisableCompression: true}
-	return &BOSH{URL: raw, Timeout: timeout, Wait: 30 * time.Second, client: &http.Client{Transport: tr},
+		DisableCompression: true, ResponseHeaderTimeout: boshWait + timeout}
+	return &BOSH{URL: raw, Timeout: timeout, Wait: boshWait, client: &http.Client{Transport: tr},
 		secure: u.Scheme == "https"}, u.Hostname(), nil
 }
 
@@ -112,7 +117,9 @@ type boshConn struct {
 	out      []byte // elements written and not yet sent
 	restart  string // the attributes of a restart waiting for its request
 	running  bool   // the session exists: the scheduler may send
-	stopped  bool   // a request failed, the session ended or the conn closed
+	workers  int    // goroutines running requests
+	jobs     chan boshJob
+	stopped  bool // a request failed, the session ended or the conn closed
 
 	// Answers are handed to Next in rid order, whatever order their
 	// requests complete in: the server answers the older request first,
@@ -201,15 +208,41 @@ func (c *boshConn) pumpLocked() {
 		}
 		c.inflight++
 		c.rid++
-		go c.exchange(c.rid, attrs, payload)
+		if c.workers < c.inflight {
+			// A worker per request in flight, kept for the conn's life:
+			// a goroutine per request would grow a new stack through
+			// net/http every time.
+			c.workers++
+			go c.work()
+		}
+		c.jobs <- boshJob{rid: c.rid, attrs: attrs, payload: payload}
+	}
+}
+
+// boshJob is one request for a worker.
+type boshJob struct {
+	rid     int64
+	attrs   string
+	payload []byte
+}
+
+// work runs requests until the conn closes.
+func (c *boshConn) work() {
+	for {
+		select {
+		case j := <-c.jobs:
+			c.exchange(j.rid, j.attrs, j.payload)
+		case <-c.done:
+			return
+		}
 	}
 }
 
 // exchange runs one request of the established session.
 func (c *boshConn) exchange(rid int64, attrs string, payload []byte) {
-	ctx, cancel := context.WithTimeout(c.ctx, c.t.Wait+c.t.Timeout)
-	_, items, err := c.post(ctx, rid, c.sid, attrs, payload)
-	cancel()
+	// The transport's ResponseHeaderTimeout bounds the request; c.ctx
+	// ends it at Close.
+	_, items, err := c.post(c.ctx, rid, c.sid, attrs, payload)
 	c.mu.Lock()
 	c.inflight--
 	if err != nil {
@@ -293,6 +326,7 @@ func (c *boshConn) Open(domain string) (*stream.Element, error) {
 			c.requests = 2
 		}
 		c.running = err == nil
+		c.jobs = make(chan boshJob, c.requests)
 		c.stopped = err != nil
 		c.pumpLocked()
 		c.mu.Unlock()
