@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -147,11 +148,17 @@ func (c *client) await(match func(*stream.Element) bool) *stream.Element {
 
 func connect(t *testing.T, url string) (*client, *stream.Element) {
 	t.Helper()
+	return connectWait(t, url, 2)
+}
+
+// connectWait creates a session asking for wait seconds.
+func connectWait(t *testing.T, url string, wait int) (*client, *stream.Element) {
+	t.Helper()
 	c := &client{t: t, url: url, rid: 1000}
-	b := post(t, url, fmt.Sprintf("<body xmlns='%s' xmlns:xmpp='%s' rid='%d' to='localhost' wait='2' hold='1' ver='1.6' xmpp:version='1.0' xml:lang='en'/>",
-		bosh.NSBind, bosh.NSXBOSH, c.rid))
+	b := post(t, url, fmt.Sprintf("<body xmlns='%s' xmlns:xmpp='%s' rid='%d' to='localhost' wait='%d' hold='1' ver='1.6' xmpp:version='1.0' xml:lang='en'/>",
+		bosh.NSBind, bosh.NSXBOSH, c.rid, wait))
 	c.sid = b.Attr("sid")
-	if c.sid == "" || b.Attr("authid") == "" || b.Attr("requests") != "2" || b.Attr("wait") != "2" {
+	if c.sid == "" || b.Attr("authid") == "" || b.Attr("requests") != "2" || b.Attr("wait") != strconv.Itoa(wait) {
 		t.Fatalf("creation response: %s", b)
 	}
 	for el := range b.Elements() {
@@ -162,7 +169,12 @@ func connect(t *testing.T, url string) (*client, *stream.Element) {
 
 func login(t *testing.T, url, user, resource string) *client {
 	t.Helper()
-	c, f := connect(t, url)
+	return loginWait(t, url, user, resource, 2)
+}
+
+func loginWait(t *testing.T, url, user, resource string, wait int) *client {
+	t.Helper()
+	c, f := connectWait(t, url, wait)
 	if !strings.Contains(f.String(), ">PLAIN<") {
 		t.Fatalf("features: %s", f)
 	}
@@ -374,5 +386,81 @@ func TestOutOfOrder(t *testing.T) {
 	}
 	if strings.Join(ids, ",") != "one,two" {
 		t.Fatalf("answers in order %v, want one,two", ids)
+	}
+}
+
+// TestHeldRequestAnsweredAtOnce: with 'wait' at 60 s, a held request is
+// answered as soon as there is something to say, never at the wait: when a
+// message arrives for the session, and when a new request arrives while
+// 'hold' requests are held (XEP-0124 §10). Each bound below is far under
+// the wait, so a response held back until then fails the test.
+func TestHeldRequestAnsweredAtOnce(t *testing.T) {
+	e := start(t, bosh.Config{})
+	c := loginWait(t, e.url, "alice", "web", 60)
+	c.send("<presence xmlns='jabber:client'/>")
+	// Whatever the presence produced, drained by one request that the
+	// server answers only when it has something or at the wait: send
+	// our own directed message to make sure it has something.
+	c.send("<message xmlns='jabber:client' to='alice@localhost/web' id='self'><body>x</body></message>")
+	c.await(func(el *stream.Element) bool { return el.Local == "message" && el.Attr("id") == "self" })
+	tcp := xmpptest.Dial(t, e.tcp, xmpptest.Options{User: "bob", Password: password, Mech: "SCRAM-SHA-256", Resource: "desk"})
+
+	const bound = 5 * time.Second
+	held := func() (<-chan *stream.Element, time.Time) {
+		ch := make(chan *stream.Element, 1)
+		rid := c.nextRID()
+		go func() { // no t.Fatal off the test goroutine: nil is a failure
+			resp, err := http.Post(e.url, "text/xml; charset=utf-8",
+				strings.NewReader(fmt.Sprintf("<body xmlns='%s' rid='%d' sid='%s'/>", bosh.NSBind, rid, c.sid)))
+			if err != nil {
+				ch <- nil
+				return
+			}
+			defer resp.Body.Close()
+			raw, _ := io.ReadAll(resp.Body)
+			el, _ := stream.DecodeElement(raw, stream.DefaultLimits(), "")
+			ch <- el
+		}()
+		return ch, time.Now()
+	}
+	wait := func(what string, ch <-chan *stream.Element, since time.Time) *stream.Element {
+		t.Helper()
+		select {
+		case b := <-ch:
+			if b == nil {
+				t.Fatalf("%s: the request failed", what)
+			}
+			if d := time.Since(since); d > bound {
+				t.Fatalf("%s: answered after %v", what, d)
+			}
+			return b
+		case <-time.After(bound):
+			t.Fatalf("%s: not answered within %v (wait is 60 s)", what, bound)
+			return nil
+		}
+	}
+
+	// A message for the session answers the held request.
+	ch, _ := held()
+	time.Sleep(200 * time.Millisecond) // let the server hold it
+	sent := time.Now()
+	tcp.Send("<message to='alice@localhost/web' type='chat' id='m1'><body>to the held request</body></message>")
+	b := wait("message for a held request", ch, sent)
+	if m := b.Child(stream.NSClient, "message"); m == nil || m.Attr("id") != "m1" {
+		t.Fatalf("held request answered with %s", b)
+	}
+
+	// A new request answers the held one; the new one is held in turn,
+	// and answered by the next message.
+	ch1, _ := held()
+	time.Sleep(200 * time.Millisecond)
+	ch2, since := held()
+	wait("held request when the next one arrives", ch1, since)
+	time.Sleep(200 * time.Millisecond)
+	sent = time.Now()
+	tcp.Send("<message to='alice@localhost/web' type='chat' id='m2'><body>to the newer request</body></message>")
+	b = wait("the newer request", ch2, sent)
+	if m := b.Child(stream.NSClient, "message"); m == nil || m.Attr("id") != "m2" {
+		t.Fatalf("newer request answered with %s", b)
 	}
 }
