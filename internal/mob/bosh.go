@@ -87,7 +87,7 @@ func (b *BOSH) Dial(ctx context.Context) (Conn, error) {
 	var r [8]byte
 	rand.Read(r[:])
 	c := &boshConn{t: b, in: make(chan boshItem, 256), done: make(chan struct{}),
-		requests: 1, answers: make(map[int64][]boshItem)}
+		requests: 1}
 	c.ctx, c.cancel = context.WithCancel(context.Background())
 	c.rid = int64(binary.BigEndian.Uint64(r[:]) % (1 << 40))
 	return c, nil
@@ -119,14 +119,9 @@ type boshConn struct {
 	running  bool   // the session exists: the scheduler may send
 	workers  int    // goroutines running requests
 	jobs     chan boshJob
-	stopped  bool // a request failed, the session ended or the conn closed
 
-	// Answers are handed to Next in rid order, whatever order their
-	// requests complete in: the server answers the older request first,
-	// but two responses on two connections can race in the client.
-	dmu     sync.Mutex
-	next    int64                // rid whose answer is handed over next
-	answers map[int64][]boshItem // completed answers waiting for an older one
+	dmu     sync.Mutex // one answer's items reach Next together
+	stopped bool       // a request failed, the session ended or the conn closed
 }
 
 const nsHTTPBind = "http://jabber.org/protocol/httpbind"
@@ -254,25 +249,22 @@ func (c *boshConn) exchange(rid int64, attrs string, payload []byte) {
 	if err != nil && !errors.Is(err, io.EOF) {
 		items = append(items, boshItem{err: err})
 	}
-	c.deliver(rid, items)
+	c.deliver(items)
 }
 
-// deliver hands the answer to request rid to Next, after those of every
-// older request.
-func (c *boshConn) deliver(rid int64, items []boshItem) {
+// deliver hands an answer's items to Next as it arrives. Not in rid
+// order: a server answers the request it held longest first, which is the
+// newer one when two arrived out of order, and the stream's order is the
+// order of its answers; waiting for the older rid would stall behind a
+// held poll.
+func (c *boshConn) deliver(items []boshItem) {
+	if len(items) == 0 {
+		return
+	}
 	c.dmu.Lock()
 	defer c.dmu.Unlock()
-	c.answers[rid] = items
-	for {
-		its, ok := c.answers[c.next]
-		if !ok {
-			return
-		}
-		delete(c.answers, c.next)
-		c.next++
-		for _, it := range its {
-			c.push(it)
-		}
+	for _, it := range items {
+		c.push(it)
 	}
 }
 
@@ -290,7 +282,6 @@ func (c *boshConn) Open(domain string) (*stream.Element, error) {
 	created := c.running
 	if !created {
 		c.rid++
-		c.next = c.rid
 	} else {
 		c.restart = " xmpp:restart='true' to='" + string(stream.EscapeAttr(nil, domain)) + "'"
 		c.pumpLocked()
@@ -330,7 +321,7 @@ func (c *boshConn) Open(domain string) (*stream.Element, error) {
 		c.stopped = err != nil
 		c.pumpLocked()
 		c.mu.Unlock()
-		c.deliver(rid, items)
+		c.deliver(items)
 	}
 	for {
 		el, err := c.Next()
