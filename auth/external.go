@@ -56,6 +56,9 @@ func (e *externalExchange) Step(ctx context.Context, resp []byte) ([]byte, bool,
 		if !authorized(authzid, v.user, e.ci.Host) {
 			return nil, false, fail(InvalidAuthzid, "")
 		}
+		if f := e.s.recordAccount(ctx, e.h, e.ci.Host, v.user); f != nil {
+			return nil, false, f
+		}
 		e.username = v.user
 		return nil, true, nil
 	}

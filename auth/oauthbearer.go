@@ -80,6 +80,9 @@ func (e *oauthBearerExchange) Step(ctx context.Context, resp []byte) ([]byte, bo
 		if !authorized(authzid, v.user, e.ci.Host) {
 			return nil, false, fail(InvalidAuthzid, "")
 		}
+		if f := e.s.recordAccount(ctx, e.h, e.ci.Host, v.user); f != nil {
+			return nil, false, f
+		}
 		e.username = v.user
 		return nil, true, nil
 	}
