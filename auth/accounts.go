@@ -46,3 +46,55 @@ func (s *Server) recordAccount(ctx context.Context, h *hostAuth, host, user stri
 	}
 	return nil
 }
+
+// RemoveStaleGuests deletes, with all their data, the accounts of
+// anonymous guests on hosts that allow ANONYMOUS: accounts whose localpart
+// has a guest's exact shape (IsGuest) and that hold no keys. A guest's
+// account lives as long as its session, and EndAnonymous removes it; a
+// crash skips that, so the node calls this at start, before it accepts
+// connections. It returns how many it removed.
+//
+// It assumes this node is the only one using the storage: with several
+// nodes on one database it would remove guests that are online elsewhere.
+// Without Config.Accounts it does nothing.
+func (s *Server) RemoveStaleGuests(ctx context.Context) (int, error) {
+	if s.accounts == nil {
+		return 0, nil
+	}
+	removed := 0
+	var errs []error
+	for host, h := range s.hosts {
+		if !h.anonymous {
+			continue
+		}
+		users, err := s.accounts.ListUsers(ctx, host)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("listing users of %s: %w", host, err))
+			continue
+		}
+		for _, u := range users {
+			if !IsGuest(u) {
+				continue
+			}
+			// An account an operator created under a guest-like name
+			// holds keys: it is not a guest's, keep it.
+			creds, err := s.accounts.Credentials(ctx, host, u)
+			if errors.Is(err, storage.ErrNotFound) {
+				continue
+			}
+			if err != nil {
+				errs = append(errs, fmt.Errorf("guest %s@%s: %w", u, host, err))
+				continue
+			}
+			if !creds.SHA1.IsZero() || !creds.SHA256.IsZero() || !creds.SHA512.IsZero() {
+				continue
+			}
+			if err := s.accounts.DeleteUser(ctx, host, u); err != nil && !errors.Is(err, storage.ErrNotFound) {
+				errs = append(errs, fmt.Errorf("removing guest %s@%s: %w", u, host, err))
+				continue
+			}
+			removed++
+		}
+	}
+	return removed, errors.Join(errs...)
+}

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/meerkat-xmpp/meerkat/auth/scram"
 	"github.com/meerkat-xmpp/meerkat/internal/testpg"
@@ -181,5 +182,70 @@ func TestIsGuest(t *testing.T) {
 		if got := IsGuest(tc.name); got != tc.want {
 			t.Errorf("IsGuest(%q) = %v, want %v", tc.name, got, tc.want)
 		}
+	}
+}
+
+// TestRemoveStaleGuests: guests' accounts and their data go, on hosts
+// that have guests; everything else stays.
+func TestRemoveStaleGuests(t *testing.T) {
+	const guests, plain = "guests.example", "plain.example"
+	const stale, stale2 = "guest-aaaaaaaaaaaaaaaa", "guest-bbbbbbbbbbbbbbbb"
+	for _, st := range stores {
+		t.Run(st.name, func(t *testing.T) {
+			store := st.open(t)
+			ctx := t.Context()
+			keys := credsFor(t, "secret")
+			accounts := []struct {
+				host, user string
+				keys       bool
+				kept       bool
+			}{
+				{guests, stale, false, false},
+				{guests, stale2, false, false},
+				{guests, "guest-cccccccccccccccc", true, true}, // an operator's, with a password
+				{guests, "guest-bob", false, true},             // not a guest's shape
+				{guests, "alice", true, true},
+				{guests, "wpuser", false, true}, // recorded for an external backend
+				{plain, "guest-dddddddddddddddd", false, true},
+			}
+			for _, a := range accounts {
+				var c storage.Credentials
+				if a.keys {
+					c = keys
+				}
+				if err := store.CreateUser(ctx, a.host, a.user, c); err != nil {
+					t.Fatal(err)
+				}
+			}
+			msg := storage.OfflineMessage{Stamp: time.Now(), From: "x@plain.example", Stanza: []byte("<message/>")}
+			if err := store.StoreOffline(ctx, guests, stale, msg, 0); err != nil {
+				t.Fatal(err)
+			}
+			s := NewServer(Config{Accounts: store, Hosts: map[string]HostConfig{
+				guests: {Anonymous: true}, plain: {Backends: []Backend{Internal{Source: store}}},
+			}}, store)
+			n, err := s.RemoveStaleGuests(ctx)
+			if err != nil || n != 2 {
+				t.Fatalf("RemoveStaleGuests = %d, %v; want 2", n, err)
+			}
+			for _, a := range accounts {
+				if ok, err := store.UserExists(ctx, a.host, a.user); err != nil || ok != a.kept {
+					t.Errorf("%s@%s exists %v, %v; want %v", a.user, a.host, ok, err, a.kept)
+				}
+			}
+			// Its data went with it: the name starts empty if handed out again.
+			if err := store.CreateUser(ctx, guests, stale, storage.Credentials{}); err != nil {
+				t.Fatal(err)
+			}
+			if c, err := store.CountOffline(ctx, guests, stale); c != 0 || err != nil {
+				t.Errorf("offline messages of a removed guest: %d, %v", c, err)
+			}
+			if n, err := s.RemoveStaleGuests(ctx); n != 1 || err != nil {
+				t.Errorf("second sweep: %d, %v; want 1", n, err)
+			}
+			if n, err := NewServer(Config{}, store).RemoveStaleGuests(ctx); n != 0 || err != nil {
+				t.Errorf("without Accounts: %d, %v", n, err)
+			}
+		})
 	}
 }
