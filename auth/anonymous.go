@@ -78,8 +78,25 @@ func (s *Server) newGuest(ctx context.Context, host string) (string, error) {
 	return "", errors.New("anonymous account: three random localparts taken")
 }
 
-// IsGuest reports whether a localpart is one ANONYMOUS hands out.
-func IsGuest(username string) bool { return strings.HasPrefix(username, anonPrefix) }
+// guestRandLen is the length of a guest localpart's random part: 10 bytes
+// in base32.
+const guestRandLen = 16
+
+// IsGuest reports whether a localpart has the exact shape ANONYMOUS hands
+// out: "guest-" and 16 lowercase base32 characters. Names that merely
+// start with "guest-" are not guests'.
+func IsGuest(username string) bool {
+	rest, ok := strings.CutPrefix(username, anonPrefix)
+	if !ok || len(rest) != guestRandLen {
+		return false
+	}
+	for i := 0; i < len(rest); i++ {
+		if c := rest[i]; !('a' <= c && c <= 'z' || '2' <= c && c <= '7') {
+			return false
+		}
+	}
+	return true
+}
 
 // EndAnonymous removes a guest's account and all its data; the session
 // calls it when an ANONYMOUS login ends. Without Config.Accounts it does

@@ -162,6 +162,11 @@ func (s *Server) checkPassword(ctx context.Context, h *hostAuth, ci ConnInfo, au
 	v := firstAccepted(h.checkers, func(b PasswordChecker) (string, error) {
 		return b.CheckPassword(ctx, ci, authcid, secret)
 	})
+	if v.accepted && !v.stored {
+		if f := s.recordAccount(ctx, h, ci.Host, v.user); f != nil {
+			return "", f
+		}
+	}
 	if v.accepted || v.failure != nil {
 		return v.user, v.failure
 	}
@@ -188,6 +193,7 @@ func loggerOr(l *slog.Logger) *slog.Logger {
 type verdict struct {
 	user     string   // the accepted account
 	accepted bool     // some backend accepted
+	stored   bool     // the one that accepted keeps its accounts in storage (a KeyHolder)
 	known    bool     // some backend has the account and refused the secret
 	failure  *Failure // temporary-auth-failure: none accepted and one failed
 }
@@ -204,7 +210,8 @@ func firstAccepted[B Backend](backends []B, check func(B) (string, error)) verdi
 		user, err := check(b)
 		switch {
 		case err == nil:
-			return verdict{user: user, accepted: true}
+			_, stored := any(b).(KeyHolder)
+			return verdict{user: user, accepted: true, stored: stored}
 		case errors.Is(err, ErrUnknownUser):
 		case errors.Is(err, ErrBadCredentials):
 			v.known = true

@@ -31,9 +31,20 @@
 // A SCRAM exchange for an unknown user runs with a fake salt derived from
 // Config.FakeSaltSecret and the default iteration count, so its
 // server-first-message looks like a real one, and fails at the proof with
-// the same not-authorized as a wrong password. PLAIN spends the same PBKDF2
-// work on fake keys before failing. Storage errors are
-// temporary-auth-failure. Failure texts never carry keys.
+// the same not-authorized as a wrong password. A rate-limited SCRAM attempt
+// runs the same way (with the account's own salt) and fails at the proof
+// too. PLAIN spends the same PBKDF2 work on fake keys before failing.
+// Storage errors are temporary-auth-failure. Failure texts never carry
+// keys.
+//
+// # Accounts
+//
+// With Config.Accounts, a login through a backend that is not a KeyHolder
+// (wordpress, http, jwt) records an account without keys for the bound
+// JID, so the router and modules, which ask storage who exists, know the
+// user; Internal never accepts such an account. Guests get one for their
+// session (EndAnonymous removes it), and RemoveStaleGuests removes those a
+// crash left behind.
 //
 // # Channel binding
 //

@@ -36,7 +36,11 @@ func (e *externalExchange) Step(ctx context.Context, resp []byte) ([]byte, bool,
 	}
 	authzid := string(resp)
 	ip := e.ci.remoteIP()
-	if e.s.limit.blocked(ip, e.ci.Host, "") {
+	// The account is known up front only when the client names it in the
+	// authzid; otherwise only once the backend accepted the cookie, and
+	// then a limited account is refused all the same.
+	claimed := authzidUser(authzid)
+	if e.s.limit.blocked(ip, e.ci.Host, claimed) {
 		return nil, false, notAuthorized()
 	}
 	v := firstAccepted(e.h.external, func(b ExternalChecker) (string, error) {
@@ -46,8 +50,14 @@ func (e *externalExchange) Step(ctx context.Context, resp []byte) ([]byte, bool,
 		return b.CheckExternal(ctx, e.ci, authzid)
 	})
 	if v.accepted {
+		if e.s.limit.blocked(ip, e.ci.Host, v.user) {
+			return nil, false, notAuthorized()
+		}
 		if !authorized(authzid, v.user, e.ci.Host) {
 			return nil, false, fail(InvalidAuthzid, "")
+		}
+		if f := e.s.recordAccount(ctx, e.h, e.ci.Host, v.user); f != nil {
+			return nil, false, f
 		}
 		e.username = v.user
 		return nil, true, nil
@@ -55,6 +65,6 @@ func (e *externalExchange) Step(ctx context.Context, resp []byte) ([]byte, bool,
 	if v.failure != nil {
 		return nil, false, v.failure
 	}
-	e.s.limit.failed(ip, e.ci.Host, "")
+	e.s.limit.failed(ip, e.ci.Host, claimed)
 	return nil, false, notAuthorized()
 }

@@ -61,7 +61,11 @@ func (e *oauthBearerExchange) Step(ctx context.Context, resp []byte) ([]byte, bo
 		return nil, false, f
 	}
 	ip := e.ci.remoteIP()
-	if e.s.limit.blocked(ip, e.ci.Host, "") {
+	// The account is known up front only from the authzid; otherwise once
+	// the token is verified, and then a limited account is refused with
+	// the same error challenge as a bad token.
+	claimed := authzidUser(authzid)
+	if e.s.limit.blocked(ip, e.ci.Host, claimed) {
 		e.state = stateErrorSent
 		return oauthErrorChallenge, false, nil
 	}
@@ -69,8 +73,15 @@ func (e *oauthBearerExchange) Step(ctx context.Context, resp []byte) ([]byte, bo
 		return b.CheckToken(ctx, e.ci, token)
 	})
 	if v.accepted {
+		if e.s.limit.blocked(ip, e.ci.Host, v.user) {
+			e.state = stateErrorSent
+			return oauthErrorChallenge, false, nil
+		}
 		if !authorized(authzid, v.user, e.ci.Host) {
 			return nil, false, fail(InvalidAuthzid, "")
+		}
+		if f := e.s.recordAccount(ctx, e.h, e.ci.Host, v.user); f != nil {
+			return nil, false, f
 		}
 		e.username = v.user
 		return nil, true, nil
@@ -78,7 +89,7 @@ func (e *oauthBearerExchange) Step(ctx context.Context, resp []byte) ([]byte, bo
 	if v.failure != nil {
 		return nil, false, v.failure
 	}
-	e.s.limit.failed(ip, e.ci.Host, authzidUser(authzid))
+	e.s.limit.failed(ip, e.ci.Host, claimed)
 	e.state = stateErrorSent
 	return oauthErrorChallenge, false, nil
 }

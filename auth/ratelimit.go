@@ -55,7 +55,15 @@ func (l *limiter) enabled() bool { return l.cfg.PerIP > 0 || l.cfg.PerAccount > 
 
 func ipKey(ip netip.Addr) string { return "ip:" + ip.String() }
 
-func acctKey(host, user string) string { return "acct:" + user + "@" + strings.ToLower(host) }
+// acctKey names an account after normalizing it as c2s does, so "Alice"
+// and "alice", or an authzid and the localpart a backend returned, count
+// against one limit.
+func acctKey(host, user string) string {
+	if local, domain, ok := normalizeUser(user, host); ok {
+		return "acct:" + local + "@" + domain
+	}
+	return "acct:" + user + "@" + strings.ToLower(host)
+}
 
 // blocked reports whether ip or the account is over its limit, and logs
 // the first refusal of each window.
@@ -63,16 +71,25 @@ func (l *limiter) blocked(ip netip.Addr, host, user string) bool {
 	if !l.enabled() {
 		return false
 	}
+	acct := l.acct(host, user) // PRECIS outside the lock
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	now := l.now()
 	if l.cfg.PerIP > 0 && ip.IsValid() && l.over(ipKey(ip), l.cfg.PerIP, now, "ip", ip.String()) {
 		return true
 	}
-	if l.cfg.PerAccount > 0 && user != "" && l.over(acctKey(host, user), l.cfg.PerAccount, now, "account", user+"@"+host) {
+	if acct != "" && l.over(acct, l.cfg.PerAccount, now, "account", user+"@"+host) {
 		return true
 	}
 	return false
+}
+
+// acct is the key of the account's limit, "" when there is none to apply.
+func (l *limiter) acct(host, user string) string {
+	if l.cfg.PerAccount <= 0 || user == "" {
+		return ""
+	}
+	return acctKey(host, user)
 }
 
 func (l *limiter) over(key string, limit int, now time.Time, kind, who string) bool {
@@ -93,6 +110,7 @@ func (l *limiter) failed(ip netip.Addr, host, user string) {
 	if !l.enabled() {
 		return
 	}
+	acct := l.acct(host, user)
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	now := l.now()
@@ -102,8 +120,8 @@ func (l *limiter) failed(ip netip.Addr, host, user string) {
 	if l.cfg.PerIP > 0 && ip.IsValid() {
 		l.bump(ipKey(ip), now)
 	}
-	if l.cfg.PerAccount > 0 && user != "" {
-		l.bump(acctKey(host, user), now)
+	if acct != "" {
+		l.bump(acct, now)
 	}
 }
 

@@ -39,7 +39,8 @@ type scramExchange struct {
 
 	username string
 	keys     storage.SCRAMKeys
-	fake     bool // unknown user: the proof must fail
+	fake     bool // unknown user or rate limited: the proof must fail
+	limited  bool // over a failed-login limit: not counted as a failure
 
 	// authMsg accumulates the AuthMessage: client-first-message-bare ","
 	// server-first-message "," client-final-message-without-proof.
@@ -87,7 +88,9 @@ func (e *scramExchange) Step(ctx context.Context, resp []byte) ([]byte, bool, er
 }
 
 func (e *scramExchange) fail(f *Failure) ([]byte, bool, error) {
-	if f.Condition == NotAuthorized {
+	if f.Condition == NotAuthorized && !e.limited {
+		// A limited attempt was never checked, so, as with PLAIN, it
+		// does not count as a failure.
 		e.s.limit.failed(e.ci.remoteIP(), e.ci.Host, e.username)
 	}
 	e.state = stateOver
@@ -139,15 +142,17 @@ func (e *scramExchange) clientFirst(ctx context.Context, msg []byte) ([]byte, *F
 		return nil, fail(InvalidAuthzid, "")
 	}
 
-	if e.s.limit.blocked(e.ci.remoteIP(), e.ci.Host, cf.username) {
-		e.username = ""
-		return nil, notAuthorized()
-	}
+	// A rate-limited attempt is not refused here: a wrong password fails at
+	// the proof, so refusing before the challenge would tell the client it
+	// is limited. It gets the account's real salt and count (or the fake
+	// ones of an unknown user), as any attempt does, and fails at the proof
+	// with the same not-authorized, whatever proof it sends.
+	limited := e.s.limit.blocked(e.ci.remoteIP(), e.ci.Host, cf.username)
 	keys, fake, f := e.s.keysFor(ctx, e.src, e.m.hashName, e.ci.Host, cf.username)
 	if f != nil {
 		return nil, f
 	}
-	e.username, e.keys, e.fake = cf.username, keys, fake
+	e.username, e.keys, e.fake, e.limited = cf.username, keys, fake || limited, limited
 
 	enc := base64.StdEncoding
 	cbIn := cf.gs2

@@ -367,18 +367,6 @@ type Exchange interface {
 	Username() string
 }
 
-// authorized reports whether the authorization identity a client asked for
-// is its own account: empty, the bare username, or username@host.
-func authorized(authzid, username, host string) bool {
-	if authzid == "" || authzid == username {
-		return true
-	}
-	n := len(username)
-	return host != "" && len(authzid) == n+1+len(host) &&
-		authzid[:n] == username && authzid[n] == '@' &&
-		strings.EqualFold(authzid[n+1:], host)
-}
-
 // keysFor returns the keys of username for the named hash, or, when the
 // account is unknown or has no usable keys for that hash, fake keys with a
 // stable salt and fake set. Storage failures are temporary-auth-failure.

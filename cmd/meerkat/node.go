@@ -101,6 +101,13 @@ func startNode(ctx context.Context, cfg *config.Config, log *slog.Logger) (n *no
 		return nil, err
 	}
 	n.closeAuth = closeAuth
+	// Guests' accounts live as long as their sessions; after a crash those
+	// of the sessions it cut are left over. No session can be live yet.
+	if removed, err := authSrv.RemoveStaleGuests(ctx); err != nil {
+		log.Warn("removing anonymous guests left from an earlier run failed", "removed", removed, "err", err)
+	} else if removed > 0 {
+		log.Info("removed anonymous guests left from an earlier run", "removed", removed)
+	}
 	n.c2s = c2s.NewServer(c2s.Deps{
 		Router: n.router, Auth: authSrv, TLS: tlsCfg, Logger: log.With("component", "c2s"),
 		Metrics: c2s.NewMetrics(n.reg),

@@ -50,6 +50,10 @@ type Options struct {
 	// PostgresDSN, when set, runs the server on that PostgreSQL database
 	// (from internal/testpg) instead of SQLite; DB is then ignored.
 	PostgresDSN string
+	// Auth, when set, configures authentication over the store (for tests
+	// of other backends than internal); FakeSaltSecret is filled in if
+	// empty. Default: internal SCRAM and PLAIN over the store.
+	Auth func(db storage.Store) auth.Config
 }
 
 // Server is a running test server.
@@ -127,7 +131,14 @@ func Start(t testing.TB, o Options) *Server {
 			t.Errorf("stopping modules: %v", err)
 		}
 	})
-	a := auth.NewServer(auth.Config{FakeSaltSecret: []byte("test secret for fake salts......")}, db)
+	var ac auth.Config
+	if o.Auth != nil {
+		ac = o.Auth(db)
+	}
+	if ac.FakeSaltSecret == nil {
+		ac.FakeSaltSecret = []byte("test secret for fake salts......")
+	}
+	a := auth.NewServer(ac, db)
 	srv := c2s.NewServer(c2s.Deps{Router: r, Auth: a, TLS: &tls.Config{Certificates: []tls.Certificate{cert}}})
 	addr, err := srv.Listen(ctx, c2s.ListenerConfig{Address: "127.0.0.1:0", Mode: c2s.ModeStartTLS,
 		StartTLSRequired: true, ReplaceOnConflict: true})
