@@ -404,6 +404,11 @@ type JWT struct {
 	// Leeway tolerates clock skew on exp and nbf. Key: leeway. Default:
 	// "0s".
 	Leeway Duration `toml:"leeway"`
+	// RequireExp refuses tokens without an exp claim, which would
+	// otherwise log in forever: a leaked token could never be outlived.
+	// Set it to false only for an issuer that cannot set exp. Key:
+	// require_exp. Default: true.
+	RequireExp bool `toml:"require_exp"`
 }
 
 // Storage backends, the values of Storage.Backend.
@@ -541,7 +546,7 @@ func Default() *Config {
 			WordPress: WordPress{TablePrefix: "wp_", Cookies: true, Passwords: true,
 				CacheTTL: Duration(5 * time.Minute), QueryTimeout: Duration(5 * time.Second)},
 			HTTP: AuthHTTP{Timeout: Duration(5 * time.Second), MaxConns: 10},
-			JWT:  JWT{Algorithm: "HS256", UserClaim: "sub"},
+			JWT:  JWT{Algorithm: "HS256", UserClaim: "sub", RequireExp: true},
 		},
 		Storage: Storage{
 			Backend:     StorageSQLite,

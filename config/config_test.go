@@ -49,6 +49,7 @@ func TestDefault(t *testing.T) {
 		{"auth.rate_limit.per_ip", c.Auth.RateLimit.PerIP, 20},
 		{"auth.wordpress.table_prefix", c.Auth.WordPress.TablePrefix, "wp_"},
 		{"auth.jwt.user_claim", c.Auth.JWT.UserClaim, "sub"},
+		{"auth.jwt.require_exp", c.Auth.JWT.RequireExp, true},
 		{"storage.backend", c.Storage.Backend, "sqlite"},
 		{"storage.auto_migrate", c.Storage.AutoMigrate, true},
 		{"storage.sqlite.path", c.Storage.SQLite.Path, ""},

@@ -189,6 +189,8 @@ func TestParseErrors(t *testing.T) {
 				`meerkat.toml:12: auth.http.base_url: want an http:// or https:// URL with a host, got "ftp://x"`,
 				`meerkat.toml:13: auth.jwt.public_key_file: RS256 needs public_key_file`,
 			}},
+		{"jwt require_exp not a boolean", "[auth.jwt]\nrequire_exp = \"yes\"\n",
+			[]string{`meerkat.toml:2: auth.jwt.require_exp: expected true or false, got a string ("yes")`}},
 		{"no mechanisms", "[auth]\nmechanisms = []\n",
 			[]string{`meerkat.toml:2: auth.mechanisms: must list at least one mechanism`}},
 		{"postgres without dsn, table present", "[storage]\nbackend = \"postgres\"\n\n[storage.postgres]\nmax_conns = 4\n",
@@ -291,6 +293,9 @@ enabled = false
 mechanisms = ["SCRAM-SHA-256", "PLAIN"]
 scram_iterations = 10000
 
+[auth.jwt]
+require_exp = false
+
 [storage]
 backend = "postgres"
 auto_migrate = false
@@ -332,6 +337,7 @@ format = "json"
 	httpWant.Enabled = false
 	want.Listen = Listen{C2S: []C2S{first, second}, HTTP: httpWant}
 	want.Auth.Mechanisms, want.Auth.SCRAMIterations = []string{"SCRAM-SHA-256", "PLAIN"}, 10000
+	want.Auth.JWT.RequireExp = false
 	want.Storage = Storage{Backend: "postgres", AutoMigrate: false, Postgres: Postgres{DSN: "postgres://m@db/meerkat", MaxConns: 4}}
 	want.TLS = TLS{CertFile: "c.pem", KeyFile: "k.pem", MinVersion: "1.3"}
 	want.Log = Log{Level: "debug", Format: "json"}

@@ -5,9 +5,13 @@
 //	GET  {base}/check_password?user=U&server=S&pass=P  200 "true" or "false"
 //	GET  {base}/user_exists?user=U&server=S            200 "true" or "false"
 //	GET  {base}/get_password?user=U&server=S           200 the password; 404 no user (optional)
-//	POST {base}/set_password   user=U&server=S&pass=P  204; 404 no user
+//	POST {base}/set_password   user=U&server=S&pass=P  204; 404 no user (optional)
 //	POST {base}/register       user=U&server=S&pass=P  201; 409 taken (optional)
-//	POST {base}/remove_user    user=U&server=S         204; 404 no user
+//	POST {base}/remove_user    user=U&server=S         204; 404 no user (optional)
+//
+// A login calls check_password only. A service that leaves an optional
+// method out answers it 405 or 501 (get_password and register also 404
+// without a body), and the method returns ErrNotSupported.
 //
 // A slow or unreachable service fails logins with temporary-auth-failure
 // after Config.Timeout; it never holds a session longer.
@@ -248,7 +252,8 @@ func (b *Backend) GetPassword(ctx context.Context, host, user string) (string, e
 	return "", fmt.Errorf("httpauth get_password: status %d", code)
 }
 
-// SetPassword posts set_password and drops the cached check.
+// SetPassword posts the optional set_password and drops the cached
+// check: auth.ErrUnknownUser on 404, ErrNotSupported on 405 or 501.
 func (b *Backend) SetPassword(ctx context.Context, host, user, pass string) error {
 	b.forget(host, user)
 	code, _, err := b.call(ctx, http.MethodPost, "set_password", values(host, user, &pass))
@@ -259,6 +264,8 @@ func (b *Backend) SetPassword(ctx context.Context, host, user, pass string) erro
 		return nil
 	case code == http.StatusNotFound:
 		return auth.ErrUnknownUser
+	case code == http.StatusMethodNotAllowed, code == http.StatusNotImplemented:
+		return ErrNotSupported
 	}
 	return fmt.Errorf("httpauth set_password: status %d", code)
 }
@@ -279,7 +286,8 @@ func (b *Backend) Register(ctx context.Context, host, user, pass string) error {
 	return fmt.Errorf("httpauth register: status %d", code)
 }
 
-// RemoveUser posts remove_user and drops the cached check.
+// RemoveUser posts the optional remove_user and drops the cached check:
+// auth.ErrUnknownUser on 404, ErrNotSupported on 405 or 501.
 func (b *Backend) RemoveUser(ctx context.Context, host, user string) error {
 	b.forget(host, user)
 	code, _, err := b.call(ctx, http.MethodPost, "remove_user", values(host, user, nil))
@@ -290,6 +298,8 @@ func (b *Backend) RemoveUser(ctx context.Context, host, user string) error {
 		return nil
 	case code == http.StatusNotFound:
 		return auth.ErrUnknownUser
+	case code == http.StatusMethodNotAllowed, code == http.StatusNotImplemented:
+		return ErrNotSupported
 	}
 	return fmt.Errorf("httpauth remove_user: status %d", code)
 }

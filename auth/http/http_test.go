@@ -139,6 +139,42 @@ func TestContract(t *testing.T) {
 	}
 }
 
+// TestOptionalMethods: a service with only check_password and
+// user_exists still logs users in; the optional methods it leaves out
+// (answered 405 or 501) report ErrNotSupported, not a server fault.
+func TestOptionalMethods(t *testing.T) {
+	for _, status := range []int{http.StatusMethodNotAllowed, http.StatusNotImplemented} {
+		ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			switch r.URL.Path {
+			case "/auth/check_password", "/auth/user_exists":
+				w.Write([]byte("true"))
+			default:
+				w.WriteHeader(status)
+			}
+		}))
+		defer ts.Close()
+		b, err := httpauth.New(httpauth.Config{BaseURL: ts.URL + "/auth"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer b.Close()
+		ctx := context.Background()
+		if _, err := b.CheckPassword(ctx, ci, "alice", "wonderland"); err != nil {
+			t.Fatalf("%d: check_password: %v", status, err)
+		}
+		for name, call := range map[string]func() error{
+			"get_password": func() error { _, err := b.GetPassword(ctx, "example.com", "alice"); return err },
+			"set_password": func() error { return b.SetPassword(ctx, "example.com", "alice", "x") },
+			"register":     func() error { return b.Register(ctx, "example.com", "bob", "x") },
+			"remove_user":  func() error { return b.RemoveUser(ctx, "example.com", "alice") },
+		} {
+			if err := call(); !errors.Is(err, httpauth.ErrNotSupported) {
+				t.Errorf("%d: %s: %v, want ErrNotSupported", status, name, err)
+			}
+		}
+	}
+}
+
 func TestWrongBasicAuthIsAServerFault(t *testing.T) {
 	b, _ := start(t, 0, httpauth.Config{BasicAuth: "meerkat:wrong"})
 	_, err := b.CheckPassword(context.Background(), ci, "alice", "wonderland")

@@ -219,19 +219,48 @@ func TestEscapeLocalpart(t *testing.T) {
 }
 
 func TestParseSecrets(t *testing.T) {
-	src := `<?php
+	tests := []struct {
+		name, src string
+		key, salt string // want; "" for an error
+	}{
+		{"quotes and escapes", `<?php
 define( 'DB_NAME', 'wordpress' );
 define( 'LOGGED_IN_KEY',    'k\'ey|with\\slash' );
 define("LOGGED_IN_SALT", "sa\"lt \$x");
-`
-	s, err := ParseSecrets(src)
-	if err != nil {
-		t.Fatal(err)
+`, `k'ey|with\slash`, `sa"lt $x`},
+		// PHP keeps the first define and ignores the second with a warning.
+		{"first define wins", `<?php
+define('LOGGED_IN_KEY', 'first key');
+define('LOGGED_IN_SALT', 'first salt');
+define('LOGGED_IN_KEY', 'second key');
+define('LOGGED_IN_SALT', 'second salt');
+`, "first key", "first salt"},
+		{"commented-out defines are skipped", `<?php
+// define('LOGGED_IN_KEY', 'old key');
+# define('LOGGED_IN_SALT', 'old salt');
+/* define('LOGGED_IN_KEY', 'older key');
+   define('LOGGED_IN_SALT', 'older salt'); */
+define('LOGGED_IN_KEY', 'key'); // the real one
+define('LOGGED_IN_SALT', 'salt#not // a comment /* either */');
+`, "key", "salt#not // a comment /* either */"},
+		{"no LOGGED_IN_SALT", `<?php define('LOGGED_IN_KEY', 'x');`, "", ""},
+		{"only in a comment", `<?php define('LOGGED_IN_KEY', 'x'); // define('LOGGED_IN_SALT', 'y');`, "", ""},
 	}
-	if s.LoggedInKey != `k'ey|with\slash` || s.LoggedInSalt != `sa"lt $x` {
-		t.Errorf("got %+v", s)
-	}
-	if _, err := ParseSecrets(`<?php define('LOGGED_IN_KEY', 'x');`); err == nil {
-		t.Error("no error without LOGGED_IN_SALT")
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, err := ParseSecrets(tt.src)
+			if tt.key == "" {
+				if err == nil {
+					t.Fatalf("no error, got %+v", s)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if s.LoggedInKey != tt.key || s.LoggedInSalt != tt.salt {
+				t.Errorf("got %+v, want key %q, salt %q", s, tt.key, tt.salt)
+			}
+		})
 	}
 }

@@ -25,10 +25,13 @@ func ReadSecrets(path string) (Secrets, error) {
 	return s, nil
 }
 
-// ParseSecrets finds the two defines in PHP source. PHP comments are not
-// understood: the last define of each name wins, as PHP's first define
-// would for non-commented code in the usual wp-config.php layout.
+// ParseSecrets finds the two defines in PHP source. As in PHP, the first
+// define of each name wins: PHP ignores a second define of a constant
+// (with a warning), so a later one in the file never takes effect.
+// Defines inside PHP comments are skipped, so an old value commented out
+// above the real one is not taken for it.
 func ParseSecrets(src string) (Secrets, error) {
+	src = blankComments(src)
 	var s Secrets
 	var haveKey, haveSalt bool
 	for _, ix := range defineRE.FindAllStringSubmatchIndex(src, -1) {
@@ -48,10 +51,10 @@ func ParseSecrets(src string) (Secrets, error) {
 		} else {
 			v = unquoteDouble(group(5))
 		}
-		switch m[2] {
-		case "LOGGED_IN_KEY":
+		switch {
+		case m[2] == "LOGGED_IN_KEY" && !haveKey:
 			s.LoggedInKey, haveKey = v, true
-		case "LOGGED_IN_SALT":
+		case m[2] == "LOGGED_IN_SALT" && !haveSalt:
 			s.LoggedInSalt, haveSalt = v, true
 		}
 	}
@@ -69,4 +72,48 @@ func unquoteSingle(s string) string {
 // unquoteDouble undoes the PHP double-quoted escapes secrets can hold.
 func unquoteDouble(s string) string {
 	return strings.NewReplacer(`\"`, `"`, `\\`, `\`, `\$`, `$`, `\n`, "\n", `\t`, "\t").Replace(s)
+}
+
+// blankComments replaces PHP comments (//, # and /* */) with spaces,
+// leaving quoted strings alone, so a define that is commented out is not
+// matched. Heredocs are not understood; wp-config.php does not use them
+// for its keys.
+func blankComments(src string) string {
+	b := []byte(src)
+	blank := func(from, to int) {
+		for k := from; k < to; k++ {
+			if b[k] != '\n' {
+				b[k] = ' '
+			}
+		}
+	}
+	for i := 0; i < len(b); i++ {
+		switch c := b[i]; {
+		case c == '\'' || c == '"':
+			// Skip the string, minding backslash escapes.
+			for i++; i < len(b) && b[i] != c; i++ {
+				if b[i] == '\\' {
+					i++
+				}
+			}
+		case c == '#' && (i+1 >= len(b) || b[i+1] != '['), // "#[" is a PHP 8 attribute
+			c == '/' && i+1 < len(b) && b[i+1] == '/':
+			end := i
+			for end < len(b) && b[end] != '\n' && !(b[end] == '?' && end+1 < len(b) && b[end+1] == '>') {
+				end++
+			}
+			blank(i, end)
+			i = end - 1
+		case c == '/' && i+1 < len(b) && b[i+1] == '*':
+			end := strings.Index(string(b[i+2:]), "*/")
+			if end < 0 {
+				end = len(b)
+			} else {
+				end += i + 4
+			}
+			blank(i, end)
+			i = end - 1
+		}
+	}
+	return string(b)
 }

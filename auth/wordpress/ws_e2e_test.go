@@ -66,7 +66,7 @@ func (w *wsClient) open() *stream.Element {
 func TestLoginOverWebSocket(t *testing.T) {
 	dsn, f := seed(t)
 	wp := openWP(t, dsn, f, true)
-	url := startWS(t, wp)
+	url := startWS(t, wp, nil)
 
 	modern := f.Cookies[0]
 	for _, c := range f.Cookies {
@@ -138,8 +138,8 @@ func TestLoginOverWebSocket(t *testing.T) {
 }
 
 // startWS serves WebSocket sessions whose host "localhost" logs in against
-// wp, behind a trusted proxy on loopback.
-func startWS(t *testing.T, wp *wordpress.Backend) string {
+// wp, behind a trusted proxy on loopback, allowing pages from origins.
+func startWS(t *testing.T, wp *wordpress.Backend, origins []string) string {
 	t.Helper()
 	srv, _ := newServer(t, wp)
 	tr := srv.NewTransport("websocket", c2s.ListenerConfig{Name: "ws"})
@@ -147,7 +147,58 @@ func startWS(t *testing.T, wp *wordpress.Backend) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	hs := httptest.NewServer(ws.New(tr, ws.Config{Proxies: proxies}, nil))
+	hs := httptest.NewServer(ws.New(tr, ws.Config{Origins: origins, Proxies: proxies}, nil))
 	t.Cleanup(hs.Close)
 	return "ws" + strings.TrimPrefix(hs.URL, "http") + "/xmpp-websocket"
+}
+
+// TestWebSocketForeignPage: a page from a foreign origin cannot log the
+// visitor in with their WordPress cookie. Without "*" it is refused (403);
+// with "*" it may connect, but its cookies are not used, so EXTERNAL is
+// not offered.
+func TestWebSocketForeignPage(t *testing.T) {
+	dsn, f := seed(t)
+	wp := openWP(t, dsn, f, true)
+	var cookie string
+	for _, c := range f.Cookies {
+		if c.ValidFor != "" {
+			cookie = wordpress.CookiePrefix + "0123abcd=" + c.Value
+			break
+		}
+	}
+	tests := []struct {
+		name     string
+		origins  []string
+		origin   string
+		dial     bool // the upgrade succeeds
+		external bool
+	}{
+		{"configured page", []string{"https://chat.example.com"}, "https://chat.example.com", true, true},
+		{"foreign page", []string{"https://chat.example.com"}, "https://evil.example", false, false},
+		{"foreign page under *", []string{"*"}, "https://evil.example", true, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			url := startWS(t, wp, tt.origins)
+			hdr := http.Header{"X-Forwarded-Proto": {"https"}, "Cookie": {cookie}, "Origin": {tt.origin}}
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			c, resp, err := websocket.Dial(ctx, url, &websocket.DialOptions{Subprotocols: []string{"xmpp"}, HTTPHeader: hdr})
+			if !tt.dial {
+				if err == nil || resp == nil || resp.StatusCode != http.StatusForbidden {
+					t.Fatalf("dial: err %v, response %v; want 403", err, resp)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.CloseNow()
+			w := &wsClient{t: t, c: c}
+			feats := w.open()
+			if got := strings.Contains(feats.String(), ">EXTERNAL<"); got != tt.external {
+				t.Fatalf("EXTERNAL offered: %v, want %v: %s", got, tt.external, feats)
+			}
+		})
+	}
 }

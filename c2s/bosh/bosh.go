@@ -18,7 +18,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"path"
 	"strings"
 	"sync"
 	"time"
@@ -53,7 +52,9 @@ type Config struct {
 	MaxPendingBytes int
 	// Origins are the Origin values allowed cross-origin (CORS): exact
 	// origins such as "https://chat.example.com", path.Match patterns, or
-	// "*" for any (credentials are then not allowed).
+	// "*" for any (credentials are then not allowed, and the cookies of
+	// such a page are not used to log in). Requests from other origins
+	// are refused, as WebSocket refuses them.
 	Origins []string
 	// Proxies are the reverse proxies whose forwarded headers are trusted.
 	Proxies httpx.Proxies
@@ -118,6 +119,7 @@ type Handler struct {
 	ctx     context.Context
 	maxBody int64
 	bodyLim stream.Limits
+	origins httpx.Origins
 
 	mu       sync.Mutex
 	sessions map[string]*session
@@ -136,7 +138,8 @@ func New(ctx context.Context, t *c2s.Transport, cfg Config, m *Metrics, log *slo
 	lim.MaxStanzaBytes += 4 << 10
 	lim.MaxDepth++
 	return &Handler{t: t, cfg: cfg, log: log, metrics: m, ctx: context.WithoutCancel(ctx),
-		maxBody: int64(lim.MaxStanzaBytes), bodyLim: lim, sessions: make(map[string]*session)}
+		maxBody: int64(lim.MaxStanzaBytes), bodyLim: lim, origins: httpx.NewOrigins(cfg.Origins),
+		sessions: make(map[string]*session)}
 }
 
 // Sessions reports the number of open BOSH sessions.
@@ -157,7 +160,18 @@ func (h *Handler) forget(sid string) {
 
 // ServeHTTP implements http.Handler.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	h.cors(w, r)
+	// As in WebSocket: a page from an origin that is not allowed is
+	// refused outright. CORS alone would only hide the answers from it;
+	// the request, the visitor's cookies with it, would still be served.
+	origin := h.origins.Check(r)
+	if r.Header.Get("Origin") != "" {
+		w.Header().Add("Vary", "Origin")
+	}
+	if !origin.Allowed() {
+		http.Error(w, "origin not allowed", http.StatusForbidden)
+		return
+	}
+	h.cors(w, r, origin)
 	switch r.Method {
 	case http.MethodOptions:
 		w.WriteHeader(http.StatusNoContent)
@@ -181,7 +195,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	var req *request
 	var resp []byte
 	if b.sid == "" {
-		req, resp = h.create(r, b)
+		req, resp = h.create(r, b, origin)
 	} else {
 		h.mu.Lock()
 		s := h.sessions[b.sid]
@@ -225,30 +239,16 @@ func (h *Handler) reply(w http.ResponseWriter, b []byte, cond condError) {
 }
 
 // cors answers cross-origin requests from the configured origins.
-func (h *Handler) cors(w http.ResponseWriter, r *http.Request) {
+func (h *Handler) cors(w http.ResponseWriter, r *http.Request, v httpx.OriginVerdict) {
 	origin := r.Header.Get("Origin")
-	if origin == "" {
-		return
-	}
-	allowed, any := false, false
-	for _, o := range h.cfg.Origins {
-		if o == "*" {
-			any = true
-			continue
-		}
-		if o == origin {
-			allowed = true
-		} else if ok, _ := path.Match(o, origin); ok {
-			allowed = true
-		}
-	}
 	hd := w.Header()
-	hd.Add("Vary", "Origin")
 	switch {
-	case allowed:
+	case origin == "":
+		return
+	case v == httpx.OriginListed || v == httpx.OriginSame:
 		hd.Set("Access-Control-Allow-Origin", origin)
 		hd.Set("Access-Control-Allow-Credentials", "true")
-	case any:
+	case v == httpx.OriginAny:
 		hd.Set("Access-Control-Allow-Origin", "*")
 	default:
 		return
@@ -259,7 +259,7 @@ func (h *Handler) cors(w http.ResponseWriter, r *http.Request) {
 }
 
 // create starts a session (XEP-0124 §7.1, XEP-0206 §3).
-func (h *Handler) create(r *http.Request, b *body) (*request, []byte) {
+func (h *Handler) create(r *http.Request, b *body, origin httpx.OriginVerdict) (*request, []byte) {
 	if b.to == "" || !b.hasWait || !b.hasHold || b.restart || b.typ != "" {
 		h.metrics.errors.WithLabelValues(string(errBadRequest)).Inc()
 		return nil, terminateBody(errBadRequest)
@@ -275,7 +275,11 @@ func (h *Handler) create(r *http.Request, b *body) (*request, []byte) {
 	}
 	s.c = newConn(s)
 	s.c.tls = h.cfg.Proxies.Security(r)
-	s.c.cookies = r.Cookies()
+	if origin.Cookies() {
+		// The cookies of this request are the session's for SASL EXTERNAL;
+		// a page let in by "*" alone could be any site the visitor opens.
+		s.c.cookies = r.Cookies()
+	}
 	s.c.remote = h.cfg.Proxies.RemoteAddr(r)
 	req := &request{rid: b.rid, resp: make(chan []byte, 1)}
 	req.timer = time.AfterFunc(s.wait, func() { s.expire(req) })

@@ -341,9 +341,12 @@ func TestInactivity(t *testing.T) {
 
 func TestCORS(t *testing.T) {
 	e := start(t, bosh.Config{Origins: []string{"https://chat.example.com"}})
-	for _, tt := range []struct{ origin, want string }{
-		{"https://chat.example.com", "https://chat.example.com"},
-		{"https://evil.example", ""},
+	for _, tt := range []struct {
+		origin, want string
+		status       int
+	}{
+		{"https://chat.example.com", "https://chat.example.com", http.StatusNoContent},
+		{"https://evil.example", "", http.StatusForbidden},
 	} {
 		req, _ := http.NewRequest("OPTIONS", e.url, nil)
 		req.Header.Set("Origin", tt.origin)
@@ -356,6 +359,52 @@ func TestCORS(t *testing.T) {
 		if got := resp.Header.Get("Access-Control-Allow-Origin"); got != tt.want {
 			t.Errorf("origin %s: allow-origin %q, want %q", tt.origin, got, tt.want)
 		}
+		if resp.StatusCode != tt.status {
+			t.Errorf("origin %s: status %d, want %d", tt.origin, resp.StatusCode, tt.status)
+		}
+	}
+}
+
+// TestOriginRefused: as WebSocket does, BOSH refuses a page from an origin
+// that is neither its own nor configured, before it creates a session
+// (whose login could use the visitor's cookies); a simple POST gets no
+// CORS preflight, so the refusal must be on the request itself.
+func TestOriginRefused(t *testing.T) {
+	e := start(t, bosh.Config{Origins: []string{"https://chat.example.com"}})
+	create := fmt.Sprintf("<body xmlns='%s' xmlns:xmpp='%s' rid='1' to='localhost' wait='2' hold='1' ver='1.6' xmpp:version='1.0'/>",
+		bosh.NSBind, bosh.NSXBOSH)
+	host := strings.TrimPrefix(e.url, "http://")
+	host, _, _ = strings.Cut(host, "/")
+	for _, tt := range []struct {
+		name, origin string
+		status       int
+		sessions     int
+	}{
+		{"foreign page", "https://evil.example", http.StatusForbidden, 0},
+		{"foreign page over http", "http://evil.example", http.StatusForbidden, 0},
+		{"configured page", "https://chat.example.com", http.StatusOK, 1},
+		{"same-origin page", "http://" + host, http.StatusOK, 2},
+		{"no Origin: not a browser", "", http.StatusOK, 3},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			req, _ := http.NewRequest("POST", e.url, strings.NewReader(create))
+			req.Header.Set("Content-Type", "text/plain")
+			if tt.origin != "" {
+				req.Header.Set("Origin", tt.origin)
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != tt.status {
+				t.Errorf("status %d, want %d", resp.StatusCode, tt.status)
+			}
+			if n := e.h.Sessions(); n != tt.sessions {
+				t.Errorf("%d sessions open, want %d", n, tt.sessions)
+			}
+		})
 	}
 }
 

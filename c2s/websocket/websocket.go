@@ -22,9 +22,6 @@ import (
 	"context"
 	"io"
 	"net/http"
-	"net/url"
-	"path"
-	"strings"
 	"sync"
 	"time"
 
@@ -49,7 +46,8 @@ type Config struct {
 	// PingTimeout is how long a pong may take before the peer is dropped.
 	PingTimeout time.Duration
 	// Origins are the web origins ("https://chat.example.com", path.Match
-	// patterns, "*" for any) allowed besides the request's own host.
+	// patterns, "*" for any) allowed besides the request's own host. A
+	// page let in by "*" alone gets no login from its cookies.
 	Origins []string
 	// Proxies are the reverse proxies whose forwarded headers are trusted.
 	Proxies httpx.Proxies
@@ -64,8 +62,7 @@ type Handler struct {
 	t        *c2s.Transport
 	cfg      Config
 	log      *slog.Logger
-	anyHost  bool     // "*" among the origins
-	hosts    []string // the origins' host patterns, lower case
+	origins  httpx.Origins
 	upgrader ws.HTTPUpgrader
 	// bufs holds the buffers writes frame into, borrowed for one write so
 	// that an idle connection holds no write buffer.
@@ -83,18 +80,7 @@ func New(t *c2s.Transport, cfg Config, log *slog.Logger) *Handler {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	h := &Handler{t: t, cfg: cfg, log: log}
-	// The configuration names whole origins ("https://chat.example.com"),
-	// as CORS does; a browser's Origin is matched on its host.
-	for _, o := range cfg.Origins {
-		if o == "*" {
-			h.anyHost = true
-		}
-		if _, host, ok := strings.Cut(o, "://"); ok {
-			o = host
-		}
-		h.hosts = append(h.hosts, strings.ToLower(o))
-	}
+	h := &Handler{t: t, cfg: cfg, log: log, origins: httpx.NewOrigins(cfg.Origins)}
 	h.upgrader = ws.HTTPUpgrader{
 		Protocol: func(p string) bool { return p == Subprotocol },
 		Timeout:  10 * time.Second,
@@ -102,34 +88,14 @@ func New(t *c2s.Transport, cfg Config, log *slog.Logger) *Handler {
 	return h
 }
 
-// originAllowed applies RFC 6455 §10.2: a page may open a connection if it
-// comes from the host it connects to, or from a configured origin. A
-// request without Origin is not from a browser page.
-func (h *Handler) originAllowed(r *http.Request) bool {
-	o := r.Header.Get("Origin")
-	if o == "" || h.anyHost {
-		return true
-	}
-	u, err := url.Parse(o)
-	if err != nil || u.Host == "" {
-		return false
-	}
-	if strings.EqualFold(u.Host, r.Host) {
-		return true
-	}
-	host := strings.ToLower(u.Host)
-	for _, p := range h.hosts {
-		if ok, _ := path.Match(p, host); ok {
-			return true
-		}
-	}
-	return false
-}
-
 // ServeHTTP implements http.Handler. It returns as soon as the session is
 // started: the session does not run on net/http's goroutine.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if !h.originAllowed(r) {
+	// RFC 6455 §10.2: a page may connect from the host it connects to or
+	// from a configured origin; a browser sends the visitor's cookies
+	// whichever page opens the socket.
+	origin := h.origins.Check(r)
+	if !origin.Allowed() {
 		http.Error(w, "origin not allowed", http.StatusForbidden)
 		return
 	}
@@ -154,7 +120,12 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		c.Close()
 		return
 	}
-	c.tls, c.cookies, c.remote = h.cfg.Proxies.Security(r), r.Cookies(), h.cfg.Proxies.RemoteAddr(r)
+	c.tls, c.remote = h.cfg.Proxies.Security(r), h.cfg.Proxies.RemoteAddr(r)
+	if origin.Cookies() {
+		// Not for a page let in by "*" alone: any site the visitor opens
+		// could otherwise log in as them (SASL EXTERNAL).
+		c.cookies = r.Cookies()
+	}
 	if h.cfg.SeeOtherURI != "" {
 		h.redirect(c)
 		return

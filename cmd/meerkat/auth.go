@@ -70,7 +70,7 @@ func buildAuth(cfg *config.Config, store storage.Store, secret []byte, log *slog
 		case config.BackendJWT:
 			j := a.JWT
 			jc := jwt.Config{Algorithm: j.Algorithm, Secret: []byte(j.Secret), UserClaim: j.UserClaim,
-				Issuer: j.Issuer, Audience: j.Audience, Leeway: j.Leeway.D()}
+				Issuer: j.Issuer, Audience: j.Audience, Leeway: j.Leeway.D(), RequireExp: j.RequireExp}
 			if j.SecretFile != "" {
 				s, err := os.ReadFile(j.SecretFile)
 				if err != nil {

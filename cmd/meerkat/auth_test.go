@@ -3,10 +3,14 @@ package main
 import (
 	"context"
 	"crypto/tls"
+	"errors"
 	"os"
 	"path/filepath"
 	"slices"
 	"testing"
+	"time"
+
+	gojwt "github.com/golang-jwt/jwt/v5"
 
 	"github.com/meerkat-xmpp/meerkat/auth"
 	"github.com/meerkat-xmpp/meerkat/config"
@@ -67,5 +71,64 @@ secret = "0123456789abcdef0123456789abcdef"
 	cfg.Auth.WordPress.WPConfig = filepath.Join(dir, "missing.php")
 	if _, _, err := buildAuth(cfg, store, []byte("secret"), nil); err == nil {
 		t.Error("a missing wp_config was accepted")
+	}
+}
+
+// TestBuildAuthJWTRequireExp: a JWT without exp would log in forever, so
+// it fails unless [auth.jwt] require_exp is switched off; a token with a
+// future exp passes either way.
+func TestBuildAuthJWTRequireExp(t *testing.T) {
+	const secret = "0123456789abcdef0123456789abcdef"
+	sign := func(claims gojwt.MapClaims) string {
+		tok, err := gojwt.NewWithClaims(gojwt.SigningMethodHS256, claims).SignedString([]byte(secret))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tok
+	}
+	withExp := sign(gojwt.MapClaims{"sub": "alice", "exp": time.Now().Add(time.Hour).Unix()})
+	noExp := sign(gojwt.MapClaims{"sub": "alice"})
+	tests := []struct {
+		name, setting, token string
+		ok                   bool
+	}{
+		{"no exp, default", "", noExp, false},
+		{"no exp, require_exp = true", "require_exp = true\n", noExp, false},
+		{"no exp, require_exp = false", "require_exp = false\n", noExp, true},
+		{"exp, default", "", withExp, true},
+		{"exp, require_exp = false", "require_exp = false\n", withExp, true},
+	}
+	store, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "m.db"), sqlite.Options{AutoMigrate: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, err := config.Parse("meerkat.toml", []byte("[general]\nhosts = [\"token.example\"]\n[auth]\nbackends = [\"jwt\"]\n[auth.jwt]\nsecret = \""+secret+"\"\n"+tt.setting))
+			if err != nil {
+				t.Fatal(err)
+			}
+			srv, release, err := buildAuth(cfg, store, []byte("secret"), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer release()
+			x, err := srv.Start("PLAIN", auth.ConnInfo{Host: "token.example", TLS: &tls.ConnectionState{HandshakeComplete: true}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, done, err := x.Step(context.Background(), []byte("\x00alice\x00"+tt.token))
+			if tt.ok {
+				if err != nil || !done || x.Username() != "alice" {
+					t.Fatalf("login: done %v, user %q, err %v; want alice", done, x.Username(), err)
+				}
+				return
+			}
+			var f *auth.Failure
+			if !errors.As(err, &f) || f.Condition != auth.NotAuthorized {
+				t.Fatalf("err = %v, want not-authorized", err)
+			}
+		})
 	}
 }
