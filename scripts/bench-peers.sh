@@ -6,12 +6,16 @@
 #
 #   scripts/bench-peers.sh                # full: idle 10k, login 2k, chat to 50k/s, MUC
 #   QUICK=1 scripts/bench-peers.sh        # a few minutes: idle 1k, login 500, chat to 5k/s
+#   SUITES=web scripts/bench-peers.sh     # the web transports (issue 6): idle WebSocket and
+#                                         # BOSH sessions, BOSH chat at rising rates
+#   SUITES="tcp web" ...                  # both
 #
 # Sizes (env): IDLE_USERS LOGIN_USERS CHAT_USERS RATES DURATION MUC_BIG_SCALES
 # MUC_MANY_SCALES ROOMS_PER_USER (seed-muc-many: rooms each session occupies, 3,
 # so 2000 rooms × 25 fit 20k sockets) IDLE_SETTLE (25s: idle sessions measured
 # after the login storm has settled, the same for every server) SERVERS
-# ("prosody ejabberd meerkat") RESULTS P99_MS (100);
+# ("prosody ejabberd meerkat") RESULTS P99_MS (100); web suite: WS_IDLE_USERS
+# BOSH_IDLE_USERS BOSH_CHAT_USERS BOSH_RATES BOSH_P99_MS (200);
 # TABLE_ONLY=1 RESULTS=dir only prints the table of an earlier run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,7 +27,14 @@ else
   : "${IDLE_USERS:=10000}" "${LOGIN_USERS:=2000}" "${CHAT_USERS:=1000}" "${RATES:=1000 2000 5000 10000 20000 30000 50000}"
   : "${DURATION:=10s}" "${MUC_BIG_SCALES:=0.05 0.1 0.2 0.5 1}" "${MUC_MANY_SCALES:=0.05 0.1 0.2 0.5 1}"
 fi
-: "${ROOMS_PER_USER:=3}" "${IDLE_SETTLE:=25s}"
+: "${ROOMS_PER_USER:=3}" "${IDLE_SETTLE:=25s}" "${SUITES:=tcp}"
+if [ "${QUICK:-0}" = 1 ]; then
+  : "${WS_IDLE_USERS:=1000}" "${BOSH_IDLE_USERS:=1000}" "${BOSH_CHAT_USERS:=200}" "${BOSH_RATES:=200 500 1000}"
+else
+  : "${WS_IDLE_USERS:=10000}" "${BOSH_IDLE_USERS:=10000}" "${BOSH_CHAT_USERS:=1000}" "${BOSH_RATES:=500 1000 2000 3000 4000 5000}"
+fi
+: "${BOSH_P99_MS:=200}"
+suite() { [[ " $SUITES " == *" $1 "* ]]; }
 : "${SERVERS:=prosody ejabberd meerkat}" "${P99_MS:=100}"
 : "${RESULTS:=$ROOT/results/bench-peers-$(date -u +%Y%m%dT%H%M%SZ)}"
 PASSWORD=mob-password
@@ -64,7 +75,7 @@ go build -o "$WORK/bin/mob" ./cmd/mob
 go build -o "$WORK/bin/meerkat" ./cmd/meerkat
 MOB="$WORK/bin/mob"
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-fill() { sed -e "s|{{DIR}}|$2|g" -e "s|{{C2S}}|$3|g" -e "s|{{NODE}}|${4:-}|g" "scripts/peers/$1"; }
+fill() { sed -e "s|{{DIR}}|$2|g" -e "s|{{C2S}}|$3|g" -e "s|{{HTTP}}|${HTTP_PORT[$2]:-0}|g" -e "s|{{NODE}}|${4:-}|g" "scripts/peers/$1"; }
 wait_port() { for _ in $(seq 150); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.2; done; log "port $1 never opened"; return 1; }
 # top pid of the server's process group (mob sums its descendants)
 start_server() { # name
@@ -84,9 +95,10 @@ start_server() { # name
   wait_port "${PORT[$name]}"
   sleep 1
 }
-declare -A PORT MECH
+declare -A PORT MECH HTTP_PORT
 setup_server() { # name
   local name=$1 d="$WORK/$1" port; port=$(free_port); PORT[$name]=$port
+  HTTP_PORT[$d]=$(free_port); HTTP_PORT[$name]=${HTTP_PORT[$d]}
   mkdir -p "$d"
   openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=localhost \
     -addext "subjectAltName=DNS:localhost,DNS:conference.localhost" -keyout "$d/key.pem" -out "$d/cert.pem" 2>/dev/null
@@ -122,8 +134,8 @@ mob() { # name scenario out.json args...
     --server-pid "$SERVER_PGID" --max-time 10m --json "$@" >"$RESULTS/$name-$out.json" 2>"$RESULTS/$name-$out.err" || true
   [ -s "$RESULTS/$name-$out.json" ] || echo '{}' >"$RESULTS/$name-$out.json"
 }
-ok_run() { # file: p99 under bound, no loss, no errors, something delivered
-  jq -e --argjson b "$P99_MS" '(.traffic.received // 0) > 0 and .traffic.lost == 0 and .errors == 0 and .traffic.latency.p99_ms < $b' "$1" >/dev/null
+ok_run() { # file [bound ms]: p99 under bound, no loss, no errors, something delivered
+  jq -e --argjson b "${2:-$P99_MS}" '(.traffic.received // 0) > 0 and .traffic.lost == 0 and .errors == 0 and .traffic.latency.p99_ms < $b' "$1" >/dev/null
 }
 
 for name in $SERVERS; do
@@ -133,6 +145,7 @@ for name in $SERVERS; do
   big_max=$(for s in $MUC_BIG_SCALES; do echo "$s"; done | sort -g | tail -1)
   many_max=$(for s in $MUC_MANY_SCALES; do echo "$s"; done | sort -g | tail -1)
   need=$(python3 -c "import math;print(max($IDLE_USERS,$LOGIN_USERS,$CHAT_USERS,math.ceil(3000*$big_max),math.ceil(math.ceil(2000*$many_max)*25/$ROOMS_PER_USER)))")
+  suite web && need=$(python3 -c "print(max($need,$WS_IDLE_USERS,$BOSH_IDLE_USERS,$BOSH_CHAT_USERS))")
   start_server "$name"
   if [ "$name" = meerkat ]; then
     taskset -c 1 "$MOB" login --addr "127.0.0.1:${PORT[$name]}" --users "$need" --provision meerkat-store \
@@ -142,6 +155,21 @@ for name in $SERVERS; do
       --mech "${MECH[$name]}" --password "$PASSWORD" --max-time 20m --json >"$RESULTS/$name-provision.json" 2>&1 || true
   fi
   stop_server; start_server "$name"
+  if suite web; then
+    ws="ws://127.0.0.1:${HTTP_PORT[$name]}/xmpp-websocket" bosh="http://127.0.0.1:${HTTP_PORT[$name]}/http-bind"
+    mob "$name" idle idle-ws --url "$ws" --users "$WS_IDLE_USERS" --ramp 500 --settle "$IDLE_SETTLE"
+    # a fresh server: one whose heap the WebSocket sessions grew would hold
+    # the BOSH sessions in memory it already has, and read low
+    stop_server; start_server "$name"
+    mob "$name" idle idle-bosh --url "$bosh" --users "$BOSH_IDLE_USERS" --ramp 500 --settle "$IDLE_SETTLE"
+    stop_server; start_server "$name"
+    for r in $BOSH_RATES; do
+      mob "$name" chat "bosh-chat-$r" --url "$bosh" --users "$BOSH_CHAT_USERS" --ramp 500 --rate "$r" --duration "$DURATION"
+      ok_run "$RESULTS/$name-bosh-chat-$r.json" "$BOSH_P99_MS" || break
+    done
+  fi
+  if ! suite tcp; then stop_server; continue; fi
+  if suite web; then stop_server; start_server "$name"; fi
   mob "$name" idle idle --users "$IDLE_USERS" --ramp 500 --settle "$IDLE_SETTLE"
   mob "$name" login login --users "$LOGIN_USERS"
   for r in $RATES; do
@@ -159,8 +187,26 @@ for name in $SERVERS; do
   stop_server
 done
 
-# the table
-{
+# the tables
+kib() { jq -r '.server.kib_per_session // "–" | if type=="number" then (.*10|round/10) else . end' "$1" 2>/dev/null || echo –; }
+if suite web; then
+  {
+    echo "| server | KiB/idle WebSocket session (errors) | KiB/idle BOSH session (errors) | max BOSH chat msg/s with p99 < ${BOSH_P99_MS} ms, no loss (p50 / p99 ms, HTTP requests/delivery, CPU µs/delivery) | first failing BOSH chat rate |"
+    echo "| --- | --- | --- | --- | --- |"
+    for name in $SERVERS; do
+      iw="$(kib "$RESULTS/$name-idle-ws.json") ($(jq -r '.errors // "?"' "$RESULTS/$name-idle-ws.json" 2>/dev/null))"
+      ib="$(kib "$RESULTS/$name-idle-bosh.json") ($(jq -r '.errors // "?"' "$RESULTS/$name-idle-bosh.json" 2>/dev/null))"
+      best="–"; fail="none up to the last rate"
+      for r in $BOSH_RATES; do
+        f="$RESULTS/$name-bosh-chat-$r.json"; [ -f "$f" ] || break
+        if ok_run "$f" "$BOSH_P99_MS"; then best=$(jq -r '"\(.traffic.delivered_per_second|round) (\(.traffic.latency.p50_ms|.*10|round/10) / \(.traffic.latency.p99_ms|.*10|round/10), \(.traffic.requests_per_delivery // 0|.*100|round/100), \(.server.cpu_us_per_delivery // 0|round))"' "$f")
+        else fail=$(jq -r --arg r "$r" '"\($r): p99 \(.traffic.latency.p99_ms // "?"|if type=="number" then round else . end) ms, lost \(.traffic.lost // "?"), errors \(.errors // "?")"' "$f"); break; fi
+      done
+      echo "| $name | $iw | $ib | $best | $fail |"
+    done
+  } | tee "$RESULTS/table-web.md"
+fi
+suite tcp && {
   echo "| server | KiB/idle session | logins/s (p50 / p99 ms) | max chat msg/s with p99 < ${P99_MS} ms, no loss (p99 ms, CPU µs/delivery) | first failing chat rate (p99 ms, lost) | seed-muc-big: largest held / first failing | seed-muc-many: largest held / first failing |"
   echo "| --- | --- | --- | --- | --- | --- | --- |"
   for name in $SERVERS; do

@@ -25,11 +25,13 @@ type common struct {
 	cpuProfile, tlsGroups              string
 	provision, meerkatBin, meerkatConf string
 	provisionJobs                      int
+	boshPollDelay                      time.Duration
 }
 
 func (c *common) register(fs *flag.FlagSet, defRamp float64) {
 	fs.StringVar(&c.addr, "addr", "127.0.0.1:5222", "server c2s `host:port`")
 	fs.StringVar(&c.url, "url", "", "WebSocket `URL` (ws://host:port/xmpp-websocket, RFC 7395) or BOSH URL (http://host:port/http-bind, XEP-0124/0206) instead of TCP")
+	fs.DurationVar(&c.boshPollDelay, "bosh-poll-delay", mob.DefaultBOSHPollDelay, "BOSH: how long an empty poll waits after the last answer when no request is in flight (a write in the meantime goes instead); 0 polls at once")
 	fs.StringVar(&c.tlsMode, "tls", "starttls", "TCP TLS `mode`: starttls, direct or none")
 	fs.BoolVar(&c.tlsVerify, "tls-verify", false, "verify the server's certificate (off: any certificate is accepted)")
 	fs.StringVar(&c.tlsGroups, "tls-groups", "x25519", "TLS key exchange `groups`, comma-separated: x25519, p256, p384, x25519mlkem768, or default (Go's own choice, post-quantum hybrid first)")
@@ -86,7 +88,12 @@ func (c *common) config(lookup func(host string) error, progress, errLog io.Writ
 		var tr mob.Transport
 		var host string
 		if strings.HasPrefix(c.url, "http://") || strings.HasPrefix(c.url, "https://") {
-			tr, host, err = mob.NewBOSH(c.url, tlsCfg, c.timeout, sources)
+			var b *mob.BOSH
+			b, host, err = mob.NewBOSH(c.url, tlsCfg, c.timeout, sources)
+			if b != nil {
+				b.PollDelay = c.boshPollDelay
+			}
+			tr = b
 		} else {
 			tr, host, err = mob.NewWebSocket(c.url, tlsCfg, c.timeout, sources)
 		}

@@ -11,6 +11,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptrace"
 	"net/url"
 	"strconv"
 	"sync"
@@ -34,14 +35,28 @@ type BOSH struct {
 	// Wait is the 'wait' asked of the server: how long it may hold a poll.
 	// NewBOSH sets it to boshWait and bounds each response by it plus
 	// Timeout (the transport's ResponseHeaderTimeout); do not raise it.
-	Wait   time.Duration
-	client *http.Client
+	Wait time.Duration
+	// PollDelay is how long an empty poll waits after the last answer
+	// when nothing is in flight, as browser libraries' idle tick does
+	// (strophe.js: 100 ms). A write in the meantime goes out instead and
+	// becomes the held request. 0 polls at once. NewBOSH sets
+	// DefaultBOSHPollDelay.
+	PollDelay time.Duration
+	client    *http.Client
 	secure bool
 	sent   atomic.Uint64 // requests made, for Requests
 }
 
 // boshWait is the 'wait' mob asks for.
 const boshWait = 30 * time.Second
+
+// DefaultBOSHPollDelay is BOSH.PollDelay unless set. Without any delay the
+// poll and the write that follows it microseconds later (a restart after
+// SASL, a bind after the restart) reach the server together on two
+// connections, which ejabberd 23.01 mishandles: it holds both until the
+// session times out. 10 ms is well under a browser library's idle tick and
+// costs a message that arrives within it at most that much.
+const DefaultBOSHPollDelay = 10 * time.Millisecond
 
 var (
 	_ Transport      = (*BOSH)(nil)
@@ -72,7 +87,7 @@ func NewBOSH(raw string, tlsCfg *tls.Config, timeout time.Duration, sources []ne
 	tr := &http.Transport{DialContext: dialer, TLSClientConfig: tlsCfg, ForceAttemptHTTP2: false,
 		TLSHandshakeTimeout: timeout, MaxIdleConnsPerHost: 1 << 16, MaxIdleConns: 1 << 16, IdleConnTimeout: 2 * time.Minute,
 		DisableCompression: true, ResponseHeaderTimeout: boshWait + timeout}
-	return &BOSH{URL: raw, Timeout: timeout, Wait: boshWait, client: &http.Client{Transport: tr},
+	return &BOSH{URL: raw, Timeout: timeout, Wait: boshWait, PollDelay: DefaultBOSHPollDelay, client: &http.Client{Transport: tr},
 		secure: u.Scheme == "https"}, u.Hostname(), nil
 }
 
@@ -119,6 +134,14 @@ type boshConn struct {
 	running  bool   // the session exists: the scheduler may send
 	workers  int    // goroutines running requests
 	jobs     chan boshJob
+	// written is closed once the last request handed to a worker has
+	// been written to its connection: the next request waits for it, so
+	// rids reach the server in order (see exchange).
+	written chan struct{}
+	// poll is the timer of a delayed empty poll; polling that it is set.
+	poll    *time.Timer
+	polling bool
+	pollDue bool // pollNow is sending the empty poll
 
 	dmu     sync.Mutex // one answer's items reach Next together
 	stopped bool       // a request failed, the session ended or the conn closed
@@ -198,9 +221,21 @@ func (c *boshConn) pumpLocked() {
 		case c.restart != "":
 			attrs, c.restart = c.restart, ""
 		case c.inflight == 0:
+			if c.t.PollDelay > 0 && !c.pollDue {
+				if !c.polling {
+					c.polling = true
+					if c.poll == nil {
+						c.poll = time.AfterFunc(c.t.PollDelay, c.pollNow)
+					} else {
+						c.poll.Reset(c.t.PollDelay)
+					}
+				}
+				return
+			}
 		default:
 			return
 		}
+		c.pollDue = false
 		c.inflight++
 		c.rid++
 		if c.workers < c.inflight {
@@ -210,7 +245,21 @@ func (c *boshConn) pumpLocked() {
 			c.workers++
 			go c.work()
 		}
-		c.jobs <- boshJob{rid: c.rid, attrs: attrs, payload: payload}
+		w := make(chan struct{})
+		c.jobs <- boshJob{rid: c.rid, attrs: attrs, payload: payload, after: c.written, written: w}
+		c.written = w
+	}
+}
+
+// pollNow sends the delayed empty poll, unless a write went out since.
+func (c *boshConn) pollNow() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.polling = false
+	if c.inflight == 0 {
+		c.pollDue = true
+		c.pumpLocked()
+		c.pollDue = false
 	}
 }
 
@@ -219,6 +268,8 @@ type boshJob struct {
 	rid     int64
 	attrs   string
 	payload []byte
+	after   <-chan struct{} // closed when the previous request was written; nil for none
+	written chan struct{}   // closed when this one was written (or failed)
 }
 
 // work runs requests until the conn closes.
@@ -226,18 +277,35 @@ func (c *boshConn) work() {
 	for {
 		select {
 		case j := <-c.jobs:
-			c.exchange(j.rid, j.attrs, j.payload)
+			c.exchange(j)
 		case <-c.done:
 			return
 		}
 	}
 }
 
-// exchange runs one request of the established session.
-func (c *boshConn) exchange(rid int64, attrs string, payload []byte) {
+// exchange runs one request of the established session. It starts only
+// once the previous request is on the wire: the two workers' requests
+// travel on different connections, and a server must then put them back
+// in rid order (XEP-0124 §9.1), which ejabberd 23.01 does not do when the
+// newer one arrives first (it holds both until the session times out).
+// Browser libraries send one request after the other too.
+func (c *boshConn) exchange(j boshJob) {
+	if j.after != nil {
+		select {
+		case <-j.after:
+		case <-c.done:
+		}
+	}
+	var once sync.Once
+	wrote := func() { once.Do(func() { close(j.written) }) }
+	ctx := httptrace.WithClientTrace(c.ctx, &httptrace.ClientTrace{
+		WroteRequest: func(httptrace.WroteRequestInfo) { wrote() },
+	})
 	// The transport's ResponseHeaderTimeout bounds the request; c.ctx
 	// ends it at Close.
-	_, items, err := c.post(c.ctx, rid, c.sid, attrs, payload)
+	_, items, err := c.post(ctx, j.rid, c.sid, j.attrs, j.payload)
+	wrote()
 	c.mu.Lock()
 	c.inflight--
 	if err != nil {
