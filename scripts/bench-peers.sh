@@ -230,6 +230,6 @@ suite tcp && {
     echo "| $name | $idle | $login | $best | $fail | $(muc big) | $(muc many) |"
   done
 } | tee "$RESULTS/table.md"
-sat=$(for f in "$RESULTS"/*.json; do jq -r --arg f "$(basename "$f")" 'select(.mob.saturated == true) | "\($f): \(.mob.saturation|join("; "))"' "$f" 2>/dev/null; done)
+sat=$(for f in "$RESULTS"/*.json; do jq -r --arg f "$(basename "$f")" 'select(.mob.saturated == true) | "\($f): \((.mob.saturation // [])|join("; "))"' "$f" 2>/dev/null || true; done)
 [ -n "$sat" ] && { echo; echo "mob saturated in:"; echo "$sat"; } | tee -a "$RESULTS/table.md"
 echo "results: $RESULTS" >&2
