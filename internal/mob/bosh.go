@@ -43,8 +43,8 @@ type BOSH struct {
 	// DefaultBOSHPollDelay.
 	PollDelay time.Duration
 	client    *http.Client
-	secure bool
-	sent   atomic.Uint64 // requests made, for Requests
+	secure    bool
+	sent      atomic.Uint64 // requests made, for Requests
 }
 
 // boshWait is the 'wait' mob asks for.
