@@ -147,13 +147,7 @@ func TestLoginOverBOSH(t *testing.T) {
 	listed := startBOSH(t, wp, []string{"https://chat.example.com"})
 	anyPage := startBOSH(t, wp, []string{"*"})
 
-	modern := f.Cookies[0]
-	for _, c := range f.Cookies {
-		if c.ValidFor != "" && strings.Count(c.Value, "|") == 3 {
-			modern = c
-			break
-		}
-	}
+	modern := f.Modern()
 	user := f.User(modern.UserID)
 	local := strings.ToLower(wordpress.EscapeLocalpart(user.Login))
 	var peer string

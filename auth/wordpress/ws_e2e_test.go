@@ -68,13 +68,7 @@ func TestLoginOverWebSocket(t *testing.T) {
 	wp := openWP(t, dsn, f, true)
 	url := startWS(t, wp, nil)
 
-	modern := f.Cookies[0]
-	for _, c := range f.Cookies {
-		if c.ValidFor != "" && strings.Count(c.Value, "|") == 3 {
-			modern = c
-			break
-		}
-	}
+	modern := f.Modern()
 	user := f.User(modern.UserID)
 	local := wordpress.EscapeLocalpart(user.Login)
 	tampered := modern.Value[:len(modern.Value)-4] + "0000"

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 
@@ -55,6 +56,17 @@ type Fixtures struct {
 	Users        []User   `json:"users"`
 	Cookies      []Cookie `json:"cookies"`
 	UserMeta     []Meta   `json:"usermeta"`
+}
+
+// Modern returns a valid cookie of the four-part form of WordPress 4.0 and
+// later (login|expiration|token|hmac), or the first cookie when there is none.
+func (f *Fixtures) Modern() Cookie {
+	for _, c := range f.Cookies {
+		if c.ValidFor != "" && strings.Count(c.Value, "|") == 3 {
+			return c
+		}
+	}
+	return f.Cookies[0]
 }
 
 // Load reads the fixtures.
