@@ -300,6 +300,10 @@ func TestInvitesAndVoice(t *testing.T) {
 	b := srv.Login(t, "bob", "pc")
 	a.Send("<presence/>")
 	b.Send("<presence/>")
+	// Bob must be available before the invitation to his bare JID is
+	// routed, or it finds no available resource (a race seen under CI load).
+	servertest.Sync(t, a, "a-ready")
+	servertest.Sync(t, b, "b-ready")
 	room := "stage@" + svc
 	create(t, a, room, "Alice")
 	configure(t, a, room, map[string]string{"muc#roomconfig_moderatedroom": "1"})
