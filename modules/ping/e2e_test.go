@@ -67,10 +67,12 @@ func TestAnswerPings(t *testing.T) {
 // answers stays connected, one that does not is cut off.
 func TestIdleClients(t *testing.T) {
 	srv := start(t, ping.Config{Interval: 200 * time.Millisecond, Timeout: 200 * time.Millisecond, KickOnTimeout: true})
+	// The idle clock starts with the login's last stanza, so the three
+	// intervals are counted from before the login, not after it returns.
+	start := time.Now()
 	good := srv.Login(t, "alice", "good")
 	mute := srv.Login(t, "bob", "mute")
 
-	start := time.Now()
 	for range 3 {
 		p := good.Expect(isPing)
 		if p.Attr("from") != "localhost" || p.Attr("to") != good.JID {
