@@ -1,7 +1,6 @@
 package mob
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/tls"
@@ -10,8 +9,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"net/http"
-	"net/http/httptrace"
 	"net/url"
 	"strconv"
 	"sync"
@@ -33,8 +30,8 @@ type BOSH struct {
 	URL     string
 	Timeout time.Duration
 	// Wait is the 'wait' asked of the server: how long it may hold a poll.
-	// NewBOSH sets it to boshWait and bounds each response by it plus
-	// Timeout (the transport's ResponseHeaderTimeout); do not raise it.
+	// NewBOSH sets it to boshWait and bounds each exchange by it plus
+	// Timeout (the HTTP client's deadline); do not raise it.
 	Wait time.Duration
 	// PollDelay is how long an empty poll waits after the last answer
 	// when nothing is in flight, as browser libraries' idle tick does
@@ -42,7 +39,7 @@ type BOSH struct {
 	// becomes the held request. 0 polls at once. NewBOSH sets
 	// DefaultBOSHPollDelay.
 	PollDelay time.Duration
-	client    *http.Client
+	http      *boshHTTP
 	secure    bool
 	sent      atomic.Uint64 // requests made, for Requests
 }
@@ -74,20 +71,11 @@ func NewBOSH(raw string, tlsCfg *tls.Config, timeout time.Duration, sources []ne
 	if u.Scheme != "http" && u.Scheme != "https" || u.Host == "" {
 		return nil, "", fmt.Errorf("--url %q: want http://host:port/http-bind or https://...", raw)
 	}
-	var next atomic.Uint64
-	dialer := func(ctx context.Context, network, addr string) (net.Conn, error) {
-		d := net.Dialer{Timeout: timeout}
-		if len(sources) > 0 {
-			d.LocalAddr = &net.TCPAddr{IP: sources[int(next.Add(1)-1)%len(sources)]}
-		}
-		return d.DialContext(ctx, network, addr)
-	}
 	// Every session keeps up to two requests in flight, so the idle pool
-	// must hold two connections per session or requests would dial anew.
-	tr := &http.Transport{DialContext: dialer, TLSClientConfig: tlsCfg, ForceAttemptHTTP2: false,
-		TLSHandshakeTimeout: timeout, MaxIdleConnsPerHost: 1 << 16, MaxIdleConns: 1 << 16, IdleConnTimeout: 2 * time.Minute,
-		DisableCompression: true, ResponseHeaderTimeout: boshWait + timeout}
-	return &BOSH{URL: raw, Timeout: timeout, Wait: boshWait, PollDelay: DefaultBOSHPollDelay, client: &http.Client{Transport: tr},
+	// holds up to two connections per session, without a cap, or
+	// requests would dial anew.
+	hc := newBOSHHTTP(u, tlsCfg, timeout, boshWait+timeout, sources, mobLimits.MaxStanzaBytes)
+	return &BOSH{URL: raw, Timeout: timeout, Wait: boshWait, PollDelay: DefaultBOSHPollDelay, http: hc,
 		secure: u.Scheme == "https"}, u.Hostname(), nil
 }
 
@@ -150,10 +138,12 @@ type boshConn struct {
 const nsHTTPBind = "http://jabber.org/protocol/httpbind"
 
 // post sends one body and returns the response body and its items: its
-// elements, a stream error, and io.EOF once the session ended.
-func (c *boshConn) post(ctx context.Context, rid int64, sid, attrs string, payload []byte) (*stream.Element, []boshItem, error) {
-	var b []byte
-	b = append(b, "<body xmlns='"+nsHTTPBind+"' xmlns:xmpp='urn:xmpp:xbosh' rid='"...)
+// elements, a stream error, and io.EOF once the session ended. wrote, if
+// not nil, is called once the request is on the wire.
+func (c *boshConn) post(ctx context.Context, rid int64, sid, attrs string, payload []byte, wrote func()) (*stream.Element, []boshItem, error) {
+	buf := c.t.http.getBuf()
+	defer c.t.http.putBuf(buf)
+	b := append(*buf, "<body xmlns='"+nsHTTPBind+"' xmlns:xmpp='urn:xmpp:xbosh' rid='"...)
 	b = strconv.AppendInt(b, rid, 10)
 	b = append(b, '\'')
 	if sid != "" {
@@ -169,23 +159,11 @@ func (c *boshConn) post(ctx context.Context, rid int64, sid, attrs string, paylo
 		b = append(b, payload...)
 		b = append(b, "</body>"...)
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.t.URL, bytes.NewReader(b))
-	if err != nil {
-		return nil, nil, err
-	}
-	req.Header.Set("Content-Type", "text/xml; charset=utf-8")
+	*buf = b
 	c.t.sent.Add(1)
-	resp, err := c.t.client.Do(req)
+	raw, err := c.t.http.post(ctx, b, wrote)
 	if err != nil {
 		return nil, nil, err
-	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, int64(mobLimits.MaxStanzaBytes)))
-	if err != nil {
-		return nil, nil, err
-	}
-	if resp.StatusCode != http.StatusOK {
-		return nil, nil, fmt.Errorf("bosh: HTTP %s", resp.Status)
 	}
 	body, err := stream.DecodeElement(raw, mobLimits, nsHTTPBind)
 	if err != nil {
@@ -241,7 +219,7 @@ func (c *boshConn) pumpLocked() {
 		if c.workers < c.inflight {
 			// A worker per request in flight, kept for the conn's life:
 			// a goroutine per request would grow a new stack through
-			// net/http every time.
+			// the HTTP exchange every time.
 			c.workers++
 			go c.work()
 		}
@@ -299,12 +277,9 @@ func (c *boshConn) exchange(j boshJob) {
 	}
 	var once sync.Once
 	wrote := func() { once.Do(func() { close(j.written) }) }
-	ctx := httptrace.WithClientTrace(c.ctx, &httptrace.ClientTrace{
-		WroteRequest: func(httptrace.WroteRequestInfo) { wrote() },
-	})
-	// The transport's ResponseHeaderTimeout bounds the request; c.ctx
-	// ends it at Close.
-	_, items, err := c.post(ctx, j.rid, c.sid, j.attrs, j.payload)
+	// The HTTP client's deadline bounds the request; c.ctx ends it at
+	// Close.
+	_, items, err := c.post(c.ctx, j.rid, c.sid, j.attrs, j.payload, wrote)
 	wrote()
 	c.mu.Lock()
 	c.inflight--
@@ -364,7 +339,7 @@ func (c *boshConn) Open(domain string) (*stream.Element, error) {
 		a = strconv.AppendInt(a, int64(c.t.Wait/time.Second), 10)
 		a = append(a, "' hold='1' ver='1.11' xmpp:version='1.0' xml:lang='en'"...)
 		ctx, cancel := context.WithTimeout(c.ctx, c.t.Timeout+c.t.Wait)
-		body, items, err := c.post(ctx, rid, "", string(a), nil)
+		body, items, err := c.post(ctx, rid, "", string(a), nil, nil)
 		cancel()
 		if err != nil && !errors.Is(err, io.EOF) {
 			return nil, err
@@ -456,7 +431,7 @@ func (c *boshConn) Close() error {
 		c.mu.Unlock()
 		if live {
 			ctx, cancel := context.WithTimeout(c.ctx, 500*time.Millisecond)
-			c.post(ctx, rid, sid, " type='terminate'", []byte("<presence xmlns='jabber:client' type='unavailable'/>"))
+			c.post(ctx, rid, sid, " type='terminate'", []byte("<presence xmlns='jabber:client' type='unavailable'/>"), nil)
 			cancel()
 		}
 		close(c.done)
