@@ -20,6 +20,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -58,6 +59,10 @@ type Config struct {
 	Origins []string
 	// Proxies are the reverse proxies whose forwarded headers are trusted.
 	Proxies httpx.Proxies
+	// Fallback serves a request for another path that arrives on a
+	// connection the handler took over from net/http (see hijack.go); nil
+	// answers 404. It is the listener's mux.
+	Fallback http.Handler
 }
 
 func (c *Config) setDefaults() {
@@ -121,8 +126,12 @@ type Handler struct {
 	bodyLim stream.Limits
 	origins httpx.Origins
 
+	date atomic.Pointer[dateCache]
+
 	mu       sync.Mutex
 	sessions map[string]*session
+	conns    map[*hconn]struct{} // connections taken over from net/http
+	down     bool                // ctx ended: take over no more
 }
 
 // New returns a handler running sessions on t. ctx bounds the sessions.
@@ -137,9 +146,13 @@ func New(ctx context.Context, t *c2s.Transport, cfg Config, m *Metrics, log *slo
 	lim := cfg.Limits
 	lim.MaxStanzaBytes += 4 << 10
 	lim.MaxDepth++
-	return &Handler{t: t, cfg: cfg, log: log, metrics: m, ctx: context.WithoutCancel(ctx),
+	h := &Handler{t: t, cfg: cfg, log: log, metrics: m, ctx: context.WithoutCancel(ctx),
 		maxBody: int64(lim.MaxStanzaBytes), bodyLim: lim, origins: httpx.NewOrigins(cfg.Origins),
-		sessions: make(map[string]*session)}
+		sessions: make(map[string]*session), conns: make(map[*hconn]struct{})}
+	// Sessions outlive ctx (the c2s server ends them), but the connections
+	// taken over from net/http are no longer its to close at shutdown.
+	context.AfterFunc(ctx, h.shutdown)
+	return h
 }
 
 // Sessions reports the number of open BOSH sessions.
@@ -187,6 +200,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.reply(w, terminateBody(errBadRequest), errBadRequest)
 		return
 	}
+	if h.takeOver(w, r, raw) {
+		return
+	}
 	b, err := parseBody(raw, h.bodyLim)
 	if err != nil {
 		h.reply(w, terminateBody(errBadRequest), errBadRequest)
@@ -195,7 +211,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	var req *request
 	var resp []byte
 	if b.sid == "" {
-		req, resp = h.create(r, b, origin)
+		req, resp = h.create(r, b, origin, nil)
 	} else {
 		h.mu.Lock()
 		s := h.sessions[b.sid]
@@ -204,8 +220,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			h.reply(w, terminateBody(errItemNotFound), errItemNotFound)
 			return
 		}
-		req, resp = s.receive(b)
-
+		req, resp = s.receive(b, nil)
 	}
 	if req != nil {
 		select {
@@ -240,26 +255,46 @@ func (h *Handler) reply(w http.ResponseWriter, b []byte, cond condError) {
 
 // cors answers cross-origin requests from the configured origins.
 func (h *Handler) cors(w http.ResponseWriter, r *http.Request, v httpx.OriginVerdict) {
-	origin := r.Header.Get("Origin")
 	hd := w.Header()
+	corsHeaders(r, v, func(k, v string) { hd.Set(k, v) })
+}
+
+// appendCORS is cors for a response written by hand, with Vary: Origin.
+func (h *Handler) appendCORS(b []byte, r *http.Request, v httpx.OriginVerdict) []byte {
+	corsHeaders(r, v, func(k, v string) {
+		b = append(b, k...)
+		b = append(b, ": "...)
+		b = append(b, v...)
+		b = append(b, "\r\n"...)
+	})
+	return b
+}
+
+// corsHeaders calls set for each header of the CORS answer to r, whose
+// origin got verdict v; Vary: Origin comes first whenever r has an Origin.
+func corsHeaders(r *http.Request, v httpx.OriginVerdict, set func(k, v string)) {
+	origin := r.Header.Get("Origin")
 	switch {
 	case origin == "":
 		return
 	case v == httpx.OriginListed || v == httpx.OriginSame:
-		hd.Set("Access-Control-Allow-Origin", origin)
-		hd.Set("Access-Control-Allow-Credentials", "true")
+		set("Vary", "Origin")
+		set("Access-Control-Allow-Origin", origin)
+		set("Access-Control-Allow-Credentials", "true")
 	case v == httpx.OriginAny:
-		hd.Set("Access-Control-Allow-Origin", "*")
+		set("Vary", "Origin")
+		set("Access-Control-Allow-Origin", "*")
 	default:
+		set("Vary", "Origin")
 		return
 	}
-	hd.Set("Access-Control-Allow-Methods", "POST, OPTIONS")
-	hd.Set("Access-Control-Allow-Headers", "Content-Type")
-	hd.Set("Access-Control-Max-Age", "86400")
+	set("Access-Control-Allow-Methods", "POST, OPTIONS")
+	set("Access-Control-Allow-Headers", "Content-Type")
+	set("Access-Control-Max-Age", "86400")
 }
 
 // create starts a session (XEP-0124 §7.1, XEP-0206 §3).
-func (h *Handler) create(r *http.Request, b *body, origin httpx.OriginVerdict) (*request, []byte) {
+func (h *Handler) create(r *http.Request, b *body, origin httpx.OriginVerdict, hc *hconn) (*request, []byte) {
 	if b.to == "" || !b.hasWait || !b.hasHold || b.restart || b.typ != "" {
 		h.metrics.errors.WithLabelValues(string(errBadRequest)).Inc()
 		return nil, terminateBody(errBadRequest)
@@ -281,7 +316,8 @@ func (h *Handler) create(r *http.Request, b *body, origin httpx.OriginVerdict) (
 		s.c.cookies = r.Cookies()
 	}
 	s.c.remote = h.cfg.Proxies.RemoteAddr(r)
-	req := &request{rid: b.rid, resp: make(chan []byte, 1)}
+	req := newRequest(b.rid, hc)
+	req.s = s
 	req.timer = time.AfterFunc(s.wait, func() { s.expire(req) })
 	s.held = []*request{req}
 	h.mu.Lock()

@@ -36,6 +36,17 @@ type env struct {
 
 func start(t *testing.T, cfg bosh.Config) *env {
 	t.Helper()
+	return startServing(t, cfg, true)
+}
+
+// noHijack hides http.Hijacker, so the handler answers every request
+// through net/http instead of taking the connection over.
+type noHijack struct{ http.ResponseWriter }
+
+// startServing starts a server; takeOver false keeps every request in
+// net/http.
+func startServing(t *testing.T, cfg bosh.Config, takeOver bool) *env {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	store, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "m.db"), sqlite.Options{AutoMigrate: true})
 	if err != nil {
@@ -60,7 +71,11 @@ func start(t *testing.T, cfg bosh.Config) *env {
 	p, _ := httpx.ParseProxies([]string{"127.0.0.1"})
 	cfg.Proxies = p
 	h := bosh.New(ctx, tr, cfg, nil, nil)
-	hs := httptest.NewServer(h)
+	var served http.Handler = h
+	if !takeOver {
+		served = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.ServeHTTP(noHijack{w}, r) })
+	}
+	hs := httptest.NewServer(served)
 	t.Cleanup(func() {
 		sctx, c := context.WithTimeout(context.Background(), 5*time.Second)
 		defer c()
@@ -191,7 +206,15 @@ func loginWait(t *testing.T, url, user, resource string, wait int) *client {
 }
 
 func TestChatAndReload(t *testing.T) {
-	e := start(t, bosh.Config{})
+	for _, tc := range []struct {
+		name     string
+		takeOver bool
+	}{{"connections taken over", true}, {"net/http", false}} {
+		t.Run(tc.name, func(t *testing.T) { testChatAndReload(t, startServing(t, bosh.Config{}, tc.takeOver)) })
+	}
+}
+
+func testChatAndReload(t *testing.T, e *env) {
 	c := login(t, e.url, "alice", "web")
 	c.send("<presence xmlns='jabber:client'/>")
 	tcp := xmpptest.Dial(t, e.tcp, xmpptest.Options{User: "bob", Password: password, Mech: "SCRAM-SHA-256", Resource: "desk"})

@@ -13,8 +13,37 @@ import (
 // request is one HTTP request the connection manager holds.
 type request struct {
 	rid   int64
-	resp  chan []byte // buffered: the response body, sent once
+	resp  chan []byte // buffered: the response body, sent once (net/http's connections)
+	hc    *hconn      // or the connection taken over from net/http that writes the answer
+	s     *session
 	timer *time.Timer
+}
+
+// newRequest is a request for rid, answered on hc (nil: through resp).
+func newRequest(rid int64, hc *hconn) *request {
+	if hc != nil {
+		return &request{rid: rid, hc: hc}
+	}
+	return &request{rid: rid, resp: make(chan []byte, 1)}
+}
+
+// answer hands the response body over; it never blocks.
+func (r *request) answer(b []byte) {
+	if r.hc != nil {
+		r.hc.answer(r, b)
+		return
+	}
+	r.resp <- b
+}
+
+// drop answers a request that a resent one replaced: with an empty body,
+// which is what its HTTP client gets if it is still listening.
+func (r *request) drop() {
+	if r.hc != nil {
+		r.hc.answer(r, nil)
+		return
+	}
+	close(r.resp)
 }
 
 // session is one BOSH session (XEP-0124 §7): the requests held for it, the
@@ -194,7 +223,7 @@ func (s *session) respondLocked(req *request, cond condError, terminate bool) {
 			delete(s.cache, rid)
 		}
 	}
-	req.resp <- b
+	req.answer(b)
 }
 
 func (s *session) appendCreation(b []byte) []byte {
@@ -249,9 +278,10 @@ func (s *session) end(cond condError) {
 	s.mu.Unlock()
 }
 
-// receive takes one request body. It returns the request to wait on, or a
-// response to send at once.
-func (s *session) receive(b *body) (*request, []byte) {
+// receive takes one request body, which arrived on hc (nil: through
+// net/http). It returns the request to wait on, or a response to send at
+// once.
+func (s *session) receive(b *body, hc *hconn) (*request, []byte) {
 	s.mu.Lock()
 	if s.terminated {
 		s.mu.Unlock()
@@ -275,7 +305,7 @@ func (s *session) receive(b *body) (*request, []byte) {
 			if req.rid == b.rid {
 				req.timer.Stop()
 				s.held = append(s.held[:i], s.held[i+1:]...)
-				close(req.resp)
+				req.drop()
 				break
 			}
 		}
@@ -312,7 +342,8 @@ func (s *session) receive(b *body) (*request, []byte) {
 			s.process(nb)
 		}
 	}
-	req := &request{rid: b.rid, resp: make(chan []byte, 1)}
+	req := newRequest(b.rid, hc)
+	req.s = s
 	req.timer = time.AfterFunc(s.wait, func() { s.expire(req) })
 	s.held = append(s.held, req)
 	if s.inactivity != nil {

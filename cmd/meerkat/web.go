@@ -57,7 +57,7 @@ func (n *node) webHandler(ctx context.Context, next http.Handler) (http.Handler,
 		mux.Handle(h.BOSH.Path, bosh.New(ctx, tr, bosh.Config{
 			Limits: lim, MaxWait: h.BOSH.MaxWait.D(), MaxHold: h.BOSH.MaxHold, MaxRequests: h.BOSH.MaxRequests,
 			Inactivity: h.BOSH.Inactivity.D(), Polling: h.BOSH.Polling.D(), MaxPendingBytes: d.OutboundQueueBytes,
-			Origins: h.CORSOrigins, Proxies: proxies,
+			Origins: h.CORSOrigins, Proxies: proxies, Fallback: mux,
 		}, bosh.NewMetrics(n.reg), n.log.With("component", "bosh")))
 		ep.BOSH = h.BOSH.Path
 	}
