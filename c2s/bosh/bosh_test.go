@@ -34,7 +34,7 @@ type env struct {
 	h   *bosh.Handler
 }
 
-func start(t *testing.T, cfg bosh.Config) *env {
+func start(t testing.TB, cfg bosh.Config) *env {
 	t.Helper()
 	return startServing(t, cfg, true)
 }
@@ -45,7 +45,7 @@ type noHijack struct{ http.ResponseWriter }
 
 // startServing starts a server; takeOver false keeps every request in
 // net/http.
-func startServing(t *testing.T, cfg bosh.Config, takeOver bool) *env {
+func startServing(t testing.TB, cfg bosh.Config, takeOver bool) *env {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	store, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "m.db"), sqlite.Options{AutoMigrate: true})
@@ -185,6 +185,21 @@ func connectWait(t *testing.T, url string, wait int) (*client, *stream.Element) 
 func login(t *testing.T, url, user, resource string) *client {
 	t.Helper()
 	return loginWait(t, url, user, resource, 2)
+}
+
+// onlineQuiet logs alice in as alice@localhost/web with a long wait,
+// sends initial presence and drains what it produced, so the server has
+// nothing more to say to her: a request she sends next is held.
+func onlineQuiet(t *testing.T, url string, wait int) *client {
+	t.Helper()
+	c := loginWait(t, url, "alice", "web", wait)
+	c.send("<presence xmlns='jabber:client'/>")
+	// Whatever the presence produced, drained by one request that the
+	// server answers only when it has something or at the wait: send
+	// our own directed message to make sure it has something.
+	c.send("<message xmlns='jabber:client' to='alice@localhost/web' id='self'><body>x</body></message>")
+	c.await(func(el *stream.Element) bool { return el.Local == "message" && el.Attr("id") == "self" })
+	return c
 }
 
 func loginWait(t *testing.T, url, user, resource string, wait int) *client {
@@ -468,13 +483,7 @@ func TestOutOfOrder(t *testing.T) {
 // the wait, so a response held back until then fails the test.
 func TestHeldRequestAnsweredAtOnce(t *testing.T) {
 	e := start(t, bosh.Config{})
-	c := loginWait(t, e.url, "alice", "web", 60)
-	c.send("<presence xmlns='jabber:client'/>")
-	// Whatever the presence produced, drained by one request that the
-	// server answers only when it has something or at the wait: send
-	// our own directed message to make sure it has something.
-	c.send("<message xmlns='jabber:client' to='alice@localhost/web' id='self'><body>x</body></message>")
-	c.await(func(el *stream.Element) bool { return el.Local == "message" && el.Attr("id") == "self" })
+	c := onlineQuiet(t, e.url, 60)
 	tcp := xmpptest.Dial(t, e.tcp, xmpptest.Options{User: "bob", Password: password, Mech: "SCRAM-SHA-256", Resource: "desk"})
 
 	const bound = 5 * time.Second

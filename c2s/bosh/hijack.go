@@ -271,9 +271,7 @@ func (hc *hconn) handle(r *http.Request, raw []byte) bool {
 		hc.write(append(b, "Content-Length: 0\r\n\r\n"...))
 		return keep
 	default:
-		b := h.httpError(http.StatusMethodNotAllowed, "BOSH wants POST (XEP-0124)")
-		b = append(b[:len(b)-len("\r\n")], "Allow: POST, OPTIONS\r\n\r\n"...)
-		hc.write(b)
+		hc.write(h.httpError(http.StatusMethodNotAllowed, "BOSH wants POST (XEP-0124)", "Allow: POST, OPTIONS\r\n"))
 		return keep
 	}
 	if raw == nil {
@@ -496,11 +494,14 @@ func (w *bufferedResponse) Write(p []byte) (int, error) {
 }
 
 // httpError is a whole plain-text error response, as http.Error writes
-// it, ending in the blank line's CRLF pair followed by the message.
-func (h *Handler) httpError(status int, msg string) []byte {
+// it; header is more header lines, each ending in CRLF.
+func (h *Handler) httpError(status int, msg string, header ...string) []byte {
 	body := msg + "\n"
 	b := h.appendStatus(nil, status)
 	b = append(b, "Content-Type: text/plain; charset=utf-8\r\nX-Content-Type-Options: nosniff\r\n"...)
+	for _, l := range header {
+		b = append(b, l...)
+	}
 	b = appendLength(b, len(body))
 	return append(b, body...)
 }

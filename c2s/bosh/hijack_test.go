@@ -136,9 +136,19 @@ func TestTakenOverBadInput(t *testing.T) {
 				t.Fatalf("first request: %d %q", resp.StatusCode, raw)
 			}
 			rc.write(tc.req)
-			resp, _ := rc.read()
-			if resp.StatusCode != tc.status {
-				t.Fatalf("got %d, want %d", resp.StatusCode, tc.status)
+			resp, body := rc.read()
+			if resp.StatusCode != tc.status || !strings.HasSuffix(body, "\n") {
+				t.Fatalf("got %d %q, want %d", resp.StatusCode, body, tc.status)
+			}
+			if tc.status == http.StatusMethodNotAllowed {
+				if resp.Header.Get("Allow") != "POST, OPTIONS" {
+					t.Fatalf("Allow: %q", resp.Header.Get("Allow"))
+				}
+				// The connection goes on: the next request is answered.
+				rc.write(postText(fmt.Sprintf("<body xmlns='%s' rid='%d' sid='%s'/>", bosh.NSBind, c.rid, c.sid)))
+				if resp, raw := rc.read(); resp.StatusCode != 200 {
+					t.Fatalf("after 405: %d %q", resp.StatusCode, raw)
+				}
 			}
 			if tc.status == http.StatusBadRequest && !rc.closed() {
 				t.Fatal("the connection stayed open")
@@ -154,10 +164,7 @@ func TestTakenOverBadInput(t *testing.T) {
 // nothing; what arrives afterwards waits for its next request.
 func TestTakenOverHangUp(t *testing.T) {
 	e := start(t, bosh.Config{})
-	c := loginWait(t, e.url, "alice", "web", 30)
-	c.send("<presence xmlns='jabber:client'/>")
-	c.send("<message xmlns='jabber:client' to='alice@localhost/web' id='self'><body>x</body></message>")
-	c.await(func(el *stream.Element) bool { return el.Local == "message" && el.Attr("id") == "self" })
+	c := onlineQuiet(t, e.url, 30)
 
 	rc := dialRaw(t, e)
 	rc.write(postText(fmt.Sprintf("<body xmlns='%s' rid='%d' sid='%s'/>", bosh.NSBind, c.nextRID(), c.sid)))
@@ -173,4 +180,56 @@ func TestTakenOverHangUp(t *testing.T) {
 	if m == nil || time.Since(start) > 5*time.Second {
 		t.Fatalf("message after the hang-up: %v after %v", m, time.Since(start))
 	}
+}
+
+// FuzzTakenOverConnection: whatever a client sends on a connection the
+// handler took over, the server answers with well-formed HTTP responses
+// (or none) and closes the connection once the client is done; it never
+// panics or hangs.
+func FuzzTakenOverConnection(f *testing.F) {
+	f.Add([]byte(postText(fmt.Sprintf("<body xmlns='%s' rid='5' sid='none'/>", bosh.NSBind))))
+	f.Add([]byte("GET /elsewhere HTTP/1.1\r\nHost: x\r\n\r\n"))
+	f.Add([]byte("OPTIONS /http-bind HTTP/1.1\r\nHost: x\r\nOrigin: http://evil.example\r\n\r\n"))
+	f.Add([]byte("POST /http-bind HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\n<body\r\n0\r\n\r\n"))
+	f.Add([]byte("POST /http-bind HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 3\r\n\r\nabc"))
+	f.Add([]byte(postText(fmt.Sprintf("<body xmlns='%s' xmlns:xmpp='%s' rid='100' to='localhost' wait='1' hold='1' ver='1.6' xmpp:version='1.0'/>",
+		bosh.NSBind, bosh.NSXBOSH))))
+	e := start(f, bosh.Config{})
+	addr := strings.TrimPrefix(strings.TrimSuffix(e.url, "/http-bind"), "http://")
+	// The first request takes the connection over: a sid nobody has.
+	first := postText(fmt.Sprintf("<body xmlns='%s' rid='1' sid='nobody'/>", bosh.NSBind))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		c.SetDeadline(time.Now().Add(10 * time.Second))
+		if _, err := io.WriteString(c, first); err != nil {
+			t.Fatal(err)
+		}
+		br := bufio.NewReader(c)
+		if resp, err := http.ReadResponse(br, nil); err != nil || resp.StatusCode != 200 {
+			t.Fatalf("first response: %v", err)
+		} else {
+			io.Copy(io.Discard, resp.Body)
+		}
+		c.Write(data)
+		c.(*net.TCPConn).CloseWrite()
+		for {
+			if _, err := br.Peek(1); err != nil {
+				if ne, ok := err.(net.Error); ok && ne.Timeout() {
+					t.Fatal("the server neither answered nor closed")
+				}
+				return // closed: done
+			}
+			resp, err := http.ReadResponse(br, nil)
+			if err != nil {
+				t.Fatalf("malformed response: %v", err)
+			}
+			if _, err := io.Copy(io.Discard, resp.Body); err != nil {
+				t.Fatalf("response body: %v", err)
+			}
+		}
+	})
 }
