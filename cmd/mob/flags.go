@@ -21,7 +21,7 @@ type common struct {
 	ramp                               float64
 	timeout, maxTime                   time.Duration
 	sourceIPs, metricsAddr             string
-	verbose                            bool
+	verbose, trafficGC                 bool
 	cpuProfile, tlsGroups              string
 	provision, meerkatBin, meerkatConf string
 	provisionJobs                      int
@@ -49,6 +49,7 @@ func (c *common) register(fs *flag.FlagSet, defRamp float64) {
 	fs.BoolVar(&c.allowRemote, "allow-remote", false, "allow a target that is not on loopback (only a server you run)")
 	fs.IntVar(&c.serverPID, "server-pid", 0, "server `pid`: report its (and its children's) RSS and CPU time")
 	fs.BoolVar(&c.json, "json", false, "print the result as JSON")
+	fs.BoolVar(&c.trafficGC, "traffic-gc", false, "let mob's own garbage collector run while messages are timed (off: held off for the traffic and drain, so its pauses are not counted as the server's latency)")
 	fs.StringVar(&c.cpuProfile, "cpuprofile", "", "write mob's own CPU profile to `file` (is mob the bottleneck?)")
 	fs.BoolVar(&c.verbose, "v", false, "print the first errors of each kind in full on standard error")
 	fs.StringVar(&c.metricsAddr, "metrics-addr", "", "serve mob's own Prometheus metrics on `host:port`/metrics")
@@ -79,7 +80,7 @@ func (c *common) config(lookup func(host string) error, progress, errLog io.Writ
 		TLS: mode, Domain: c.domain, Mech: strings.ToUpper(c.mech),
 		UserPrefix: c.userPrefix, Password: c.password, First: c.first, Resource: c.resource,
 		Ramp: c.ramp, Concurrency: c.concurrency, Timeout: c.timeout, ServerPID: c.serverPID,
-		Progress: progress,
+		Progress: progress, TrafficGC: c.trafficGC,
 	}
 	if c.verbose {
 		cfg.ErrorLog = errLog

@@ -44,6 +44,10 @@ type Config struct {
 	Metrics *Metrics
 	// ErrorLog, when set, gets the first errors of each kind in full.
 	ErrorLog io.Writer
+	// TrafficGC lets mob's own collector run during the timed window. By
+	// default mob holds it off there (see gcHold), so that its pauses are
+	// not counted as the server's latency.
+	TrafficGC bool
 }
 
 // Validate checks the fields that do not depend on the scenario.

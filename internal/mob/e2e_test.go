@@ -5,6 +5,8 @@ import (
 	"crypto/tls"
 	"fmt"
 	"os"
+	"runtime"
+	"runtime/debug"
 	"strings"
 	"testing"
 	"time"
@@ -115,6 +117,8 @@ func TestIdleScenario(t *testing.T) {
 
 func TestChatScenario(t *testing.T) {
 	srv := start(t)
+	pct0 := debug.SetGCPercent(-1)
+	debug.SetGCPercent(pct0)
 	res, err := mob.Chat(context.Background(), config(t, srv.Addr, "SCRAM-SHA-256"), mob.ChatOptions{
 		Users: users, Rate: 200, Duration: 2 * time.Second, Drain: 5 * time.Second, Body: 64, Presence: true,
 	})
@@ -140,6 +144,44 @@ func TestChatScenario(t *testing.T) {
 	checkOrdered(t, "delivery", tr.Latency)
 	if res.Server == nil || res.Server.CPUPerDelivery <= 0 {
 		t.Errorf("server cpu %+v", res.Server)
+	}
+	if !res.Mob.GCHeld || res.Mob.GCInTraffic != 0 || !strings.Contains(b.String(), "held off during traffic") {
+		t.Errorf("mob's collector: held %v, %d collections in the traffic; want held, none", res.Mob.GCHeld, res.Mob.GCInTraffic)
+	}
+	if pct := debug.SetGCPercent(pct0); pct != pct0 {
+		t.Errorf("GOGC after the run = %d, want %d put back", pct, pct0)
+	}
+}
+
+// TestChatScenarioTrafficGC: with --traffic-gc the collector is left alone
+// and collections in the window are counted.
+func TestChatScenarioTrafficGC(t *testing.T) {
+	srv := start(t)
+	cfg := config(t, srv.Addr, "SCRAM-SHA-256")
+	cfg.TrafficGC = true
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() { // garbage, so a collection falls in the window
+		defer close(done)
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+				runtime.KeepAlive(make([]byte, 1<<20))
+			}
+		}
+	}()
+	res, err := mob.Chat(context.Background(), cfg, mob.ChatOptions{
+		Users: users, Rate: 100, Duration: time.Second, Drain: 5 * time.Second, Body: 64, Presence: true,
+	})
+	close(stop)
+	<-done
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Mob.GCHeld || res.Mob.GCInTraffic == 0 {
+		t.Errorf("mob's collector: held %v, %d collections in the traffic; want running, some", res.Mob.GCHeld, res.Mob.GCInTraffic)
 	}
 }
 

@@ -100,6 +100,8 @@ type MobUse struct {
 	TrafficCores float64  `json:"traffic_cores_used"`   // average CPUs busy during traffic
 	MaxLagMS     float64  `json:"max_send_lag_ms"`      // send loop behind schedule, at worst
 	Behind       int64    `json:"sends_behind_at_stop"` // sends still due when sending stopped
+	GCHeld       bool     `json:"gc_held_in_traffic"`   // mob's collector was off for the traffic and drain
+	GCInTraffic  uint64   `json:"gc_cycles_in_traffic"` // mob's collections from the traffic's start to the drain's end
 	Saturated    bool     `json:"saturated"`
 	Why          []string `json:"saturation,omitempty"`
 }
@@ -179,7 +181,8 @@ func (r *run) result(p Params) *Result {
 		res.Server = s
 	}
 	m := MobUse{Cores: cores(), CPUSeconds: (r.cpuEnd - r.cpu0).Seconds(),
-		MaxLagMS: ms(time.Duration(r.maxLag.Load())), Behind: r.behind.Load()}
+		MaxLagMS: ms(time.Duration(r.maxLag.Load())), Behind: r.behind.Load(),
+		GCHeld: r.gc != nil, GCInTraffic: r.gcInTraffic}
 	if setup > 0 {
 		m.SetupCores = float64(r.cpuLogins-r.cpu0) / float64(setup)
 	}
@@ -195,6 +198,9 @@ func (r *run) result(p Params) *Result {
 	}
 	if time.Duration(r.maxLag.Load()) >= saturatedLag {
 		m.Why = append(m.Why, fmt.Sprintf("the send loop fell %.0f ms behind schedule", m.MaxLagMS))
+	}
+	if m.GCHeld && m.GCInTraffic > 0 {
+		m.Why = append(m.Why, fmt.Sprintf("mob's collector ran %d time(s) in the timed window (past its memory headroom)", m.GCInTraffic))
 	}
 	if m.Behind > 0 && p.Rate > 0 && float64(m.Behind) > 0.01*p.Rate*p.DurationSecond {
 		m.Why = append(m.Why, fmt.Sprintf("%d sends were still due when sending stopped", m.Behind))
@@ -274,6 +280,11 @@ func (res *Result) WriteTable(w io.Writer) error {
 	if res.Traffic != nil {
 		row("mob cpu", "%.2f s on %d CPU(s): %.0f%% of one during logins, %.0f%% during traffic; send lag max %.1f ms",
 			m.CPUSeconds, m.Cores, 100*m.SetupCores, 100*m.TrafficCores, m.MaxLagMS)
+		held := "held off"
+		if !m.GCHeld {
+			held = "running (--traffic-gc)"
+		}
+		row("mob gc", "%s during traffic and drain; %d collection(s) there", held, m.GCInTraffic)
 	} else {
 		row("mob cpu", "%.2f s on %d CPU(s): %.0f%% of one during logins", m.CPUSeconds, m.Cores, 100*m.SetupCores)
 	}

@@ -43,16 +43,18 @@ type run struct {
 	closing atomic.Bool
 	serveWG sync.WaitGroup
 
-	srv0, srvSetup, srvEnd ProcStat
-	srvErr                 error
-	cpu0, cpuLogins        time.Duration
-	cpuSetup, cpuEnd       time.Duration
-	tLogins                time.Time // every login done
-	tSendEnd               time.Time // the send loops stopped
-	tSetup, tTraffic, tEnd time.Time
-	reqSetup, reqEnd       uint64 // the transport's requests (RequestCounter)
-	progressDone           chan struct{}
-	progressStop           context.CancelFunc
+	srv0, srvSetup, srvEnd  ProcStat
+	srvErr                  error
+	cpu0, cpuLogins         time.Duration
+	cpuSetup, cpuEnd        time.Duration
+	tLogins                 time.Time // every login done
+	tSendEnd                time.Time // the send loops stopped
+	tSetup, tTraffic, tEnd  time.Time
+	reqSetup, reqEnd        uint64  // the transport's requests (RequestCounter)
+	gc                      *gcHold // mob's collector, held off during the traffic
+	gcTraffic0, gcInTraffic uint64  // mob's collections: count at the traffic's start, and during it
+	progressDone            chan struct{}
+	progressStop            context.CancelFunc
 }
 
 func newRun(cfg *Config, scenario string, presence bool) (*run, error) {
@@ -109,6 +111,10 @@ func (r *run) setupDone() {
 func (r *run) end() {
 	r.tEnd = time.Now()
 	r.cpuEnd = selfCPU()
+	r.gc.release()
+	if !r.tTraffic.IsZero() {
+		r.gcInTraffic = gcCycles() - r.gcTraffic0
+	}
 	if rc, ok := r.cfg.Transport.(RequestCounter); ok {
 		r.reqEnd = rc.Requests()
 	}
@@ -298,7 +304,6 @@ func (r *run) closeAll(sessions []*Session, timeout time.Duration) {
 	}
 }
 
-// drain waits until received reaches expected, at most d.
 // settle waits until the sessions have read nothing for quiet, or max
 // passed: a room's join storm (every join is broadcast to everyone already
 // in, N²/2 presences) may still be arriving when the last join is answered,
@@ -323,6 +328,7 @@ func (r *run) settle(ctx context.Context, quiet, max time.Duration) {
 	}
 }
 
+// drain waits until received reaches expected, at most d.
 func (r *run) drain(ctx context.Context, d time.Duration) {
 	r.setPhase("draining")
 	deadline := time.Now().Add(d)

@@ -177,6 +177,10 @@ func (r *run) sendLoops(ctx context.Context, rate float64, d time.Duration, loop
 		loops = cores()
 	}
 	loops = max(1, min(loops, int(rate)))
+	if !r.cfg.TrafficGC {
+		r.gc = holdGC(gcHeadroom()) // released by end, after the drain
+	}
+	r.gcTraffic0 = gcCycles()
 	r.tTraffic = time.Now()
 	r.cpuSetup = selfCPU()
 	if r.cfg.ServerPID > 0 && r.srvErr == nil {
