@@ -106,11 +106,17 @@ func Apply(p Policy) Applied {
 // machine's physical memory and its cgroup's limit, 0 when neither can be
 // read.
 func MachineMemory() uint64 {
-	total := memTotal(readFile("/proc/meminfo"))
+	total := meminfoBytes(readFile("/proc/meminfo"), "MemTotal")
 	if lim := cgroupLimit(readFile("/sys/fs/cgroup/memory.max")); lim > 0 && (total == 0 || lim < total) {
 		return lim
 	}
 	return total
+}
+
+// AvailableMemory is the kernel's estimate of the memory that can be
+// allocated now without swapping (MemAvailable), 0 when it cannot be read.
+func AvailableMemory() uint64 {
+	return meminfoBytes(readFile("/proc/meminfo"), "MemAvailable")
 }
 
 func readFile(name string) []byte {
@@ -118,11 +124,12 @@ func readFile(name string) []byte {
 	return b
 }
 
-// memTotal reads MemTotal from /proc/meminfo's text.
-func memTotal(meminfo []byte) uint64 {
+// meminfoBytes reads the field key (in kB) of /proc/meminfo's text, in
+// bytes; 0 when it is missing or unreadable.
+func meminfoBytes(meminfo []byte, key string) uint64 {
 	sc := bufio.NewScanner(bytes.NewReader(meminfo))
 	for sc.Scan() {
-		rest, ok := strings.CutPrefix(sc.Text(), "MemTotal:")
+		rest, ok := strings.CutPrefix(sc.Text(), key+":")
 		if !ok {
 			continue
 		}

@@ -52,9 +52,17 @@ func TestApply(t *testing.T) {
 }
 
 func TestParsers(t *testing.T) {
-	meminfo := []byte("MemTotal:       24598340 kB\nMemFree:        1000 kB\n")
-	if got := memTotal(meminfo); got != 24598340<<10 {
-		t.Errorf("memTotal = %d", got)
+	meminfo := []byte("MemTotal:       24598340 kB\nMemFree:        1000 kB\nMemAvailable:   24180800 kB\n")
+	for _, tt := range []struct {
+		key  string
+		want uint64
+	}{{"MemTotal", 24598340 << 10}, {"MemAvailable", 24180800 << 10}, {"MemFree", 1000 << 10}, {"Buffers", 0}} {
+		if got := meminfoBytes(meminfo, tt.key); got != tt.want {
+			t.Errorf("meminfoBytes(%s) = %d, want %d", tt.key, got, tt.want)
+		}
+	}
+	if got := meminfoBytes([]byte("MemAvailable:   lots kB\n"), "MemAvailable"); got != 0 {
+		t.Errorf("meminfoBytes of a garbled value = %d", got)
 	}
 	for _, tt := range []struct {
 		in   string
@@ -64,7 +72,7 @@ func TestParsers(t *testing.T) {
 			t.Errorf("cgroupLimit(%q) = %d, want %d", tt.in, got, tt.want)
 		}
 	}
-	if got := memTotal([]byte("nothing here")); got != 0 {
-		t.Errorf("memTotal of junk = %d", got)
+	if got := meminfoBytes([]byte("nothing here"), "MemTotal"); got != 0 {
+		t.Errorf("meminfoBytes of junk = %d", got)
 	}
 }

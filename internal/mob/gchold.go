@@ -1,12 +1,10 @@
 package mob
 
 import (
-	"bufio"
-	"os"
 	"runtime/debug"
 	"runtime/metrics"
-	"strconv"
-	"strings"
+
+	"github.com/meerkat-xmpp/meerkat/internal/gctune"
 )
 
 // gcHold keeps mob's own garbage collector out of the timed window.
@@ -67,34 +65,12 @@ func readUint(name string) uint64 {
 
 // gcHeadroom is how much mob lets the timed window allocate without a
 // collection: a quarter of the memory available now, at most 4 GiB; 1 GiB
-// where /proc/meminfo cannot be read.
+// where that cannot be read.
 func gcHeadroom() uint64 {
 	const most = 4 << 30
-	avail, ok := memAvailable("/proc/meminfo")
-	if !ok {
+	avail := gctune.AvailableMemory()
+	if avail == 0 {
 		return 1 << 30
 	}
 	return min(avail/4, most)
-}
-
-// memAvailable reads MemAvailable (bytes) from a meminfo file.
-func memAvailable(path string) (uint64, bool) {
-	f, err := os.Open(path)
-	if err != nil {
-		return 0, false
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		rest, ok := strings.CutPrefix(sc.Text(), "MemAvailable:")
-		if !ok {
-			continue
-		}
-		kib, err := strconv.ParseUint(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
-		if err != nil {
-			return 0, false
-		}
-		return kib << 10, true
-	}
-	return 0, false
 }

@@ -2,42 +2,13 @@ package mob
 
 import (
 	"math"
-	"os"
-	"path/filepath"
 	"runtime"
 	"runtime/debug"
 	"testing"
 )
 
-func TestMemAvailable(t *testing.T) {
-	dir := t.TempDir()
-	for _, tc := range []struct {
-		name, text string
-		want       uint64
-		ok         bool
-	}{
-		{"linux", "MemTotal:       24683720 kB\nMemFree:        24203376 kB\nMemAvailable:   24180800 kB\nBuffers: 1 kB\n", 24180800 << 10, true},
-		{"missing", "MemTotal:       24683720 kB\n", 0, false},
-		{"garbled", "MemAvailable:   lots kB\n", 0, false},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			p := filepath.Join(dir, tc.name)
-			if err := os.WriteFile(p, []byte(tc.text), 0o600); err != nil {
-				t.Fatal(err)
-			}
-			got, ok := memAvailable(p)
-			if got != tc.want || ok != tc.ok {
-				t.Errorf("memAvailable = %d, %v; want %d, %v", got, ok, tc.want, tc.ok)
-			}
-		})
-	}
-	if _, ok := memAvailable(filepath.Join(dir, "absent")); ok {
-		t.Error("memAvailable of a missing file reported ok")
-	}
-}
-
 // TestGCHold checks that the hold turns the collector off under a limit and
-// puts back exactly what was there, and that a run reports it.
+// puts back exactly what was there.
 func TestGCHold(t *testing.T) {
 	prevPct := debug.SetGCPercent(137)
 	prevLim := debug.SetMemoryLimit(5 << 30)
